@@ -1,0 +1,1 @@
+"""Retail sales event producer: dimension seeds, sales events, dirty data, sinks."""

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Sets up everything the local lakehouse needs, once; later runs are offline no-ops.
+#   .venv/        Python 3.11 virtualenv with the pinned packages of setup/requirements.lock
+#   .deps/jars/   Delta Lake and the Spark Kafka connector, from Maven Central (setup/jars.pom.xml)
+# Re-runs only the parts whose inputs changed (stamp files hold a hash of the inputs).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+DEPS="$ROOT/.deps"
+PYTHON="${PYTHON:-python3.11}"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# --- prerequisites --------------------------------------------------------------------------
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+command -v "$PYTHON" >/dev/null 2>&1 || die "Python 3.11 not found: install python3.11 (or set PYTHON=/path/to/python3.11)"
+pyver="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+[ "$pyver" = "3.11" ] || die "Python 3.11 is required, found $pyver at $(command -v "$PYTHON"): install python3.11 or set PYTHON=/path/to/python3.11"
+command -v java >/dev/null 2>&1 || die "Java 17 not found: install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) and put java on PATH"
+javaver="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+[ "$javaver" = "17" ] || [ "$javaver" = "21" ] || die "Java 17 is required, found Java ${javaver:-unknown}: install a JDK 17 and put it first on PATH (or set JAVA_HOME)"
+
+# --- Python packages ------------------------------------------------------------------------
+py_hash="$(hash_of setup/requirements.lock pyproject.toml)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$py_hash" ]; then
+  start=$SECONDS
+  say "creating $VENV and installing pinned packages (first time: ~2 min, ~1.2 GB)"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=24" >/dev/null 2>&1 || true
+  if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r setup/requirements.lock; then
+    die "could not install Python packages from the package index: check that PyPI (or your PIP_INDEX_URL) is reachable, then re-run 'make setup'"
+  fi
+  # Make producer/ and streaming_ingest/ importable from anywhere (what an editable install does).
+  "$VENV/bin/python" -c 'import site, sys; open(site.getsitepackages()[0] + "/retail_lakehouse.pth", "w").write(sys.argv[1] + "\n")' "$ROOT"
+  echo "$py_hash" > "$VENV/.stamp"
+  say "python packages ready in $((SECONDS - start)) s"
+fi
+
+# --- JVM jars -------------------------------------------------------------------------------
+jar_hash="$(hash_of setup/jars.pom.xml setup/maven-settings.xml)"
+if [ ! -d "$DEPS/jars" ] || [ "$(cat "$DEPS/.stamp" 2>/dev/null)" != "$jar_hash" ]; then
+  start=$SECONDS
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) not found: install maven (apt-get install maven); it fetches the Delta and Kafka jars once"
+  say "fetching Delta Lake and Kafka connector jars from Maven Central"
+  rm -rf "$DEPS/jars.tmp" && mkdir -p "$DEPS/jars.tmp"
+  if ! mvn -q -B -s setup/maven-settings.xml -f setup/jars.pom.xml dependency:copy-dependencies \
+        -DoutputDirectory="$DEPS/jars.tmp" -DincludeScope=runtime >"$DEPS/mvn.log" 2>&1; then
+    die "could not fetch jars from Maven Central (see $DEPS/mvn.log): check that Maven Central is reachable, then re-run 'make setup'"
+  fi
+  # Keep Spark's own copy of anything the pyspark wheel already ships.
+  spark_jars="$("$VENV/bin/python" -c 'import pyspark, os; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')"
+  for jar in "$DEPS"/jars.tmp/*.jar; do
+    artifact="$(basename "$jar" | sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)*\.jar$//')"
+    if compgen -G "$spark_jars/${artifact}-[0-9]*.jar" >/dev/null; then rm -f "$jar"; fi
+  done
+  rm -rf "$DEPS/jars" && mv "$DEPS/jars.tmp" "$DEPS/jars"
+  echo "$jar_hash" > "$DEPS/.stamp"
+  say "jars ready in $((SECONDS - start)) s: $(ls "$DEPS/jars" | wc -l) files in $DEPS/jars"
+fi
+
+# --- convenience: `source .venv/bin/activate` gives dbt the same absolute paths -------------
+if ! grep -q 'LAKEHOUSE_HOME' "$VENV/bin/activate"; then
+  cat >> "$VENV/bin/activate" <<ACT
+# retail lakehouse: absolute paths so dbt and the jobs work from any folder
+export LAKEHOUSE_HOME="$ROOT"
+export LAKEHOUSE_DIR="\${LAKEHOUSE_DIR:-$ROOT/.lakehouse}"
+export LAKEHOUSE_JARS="$DEPS/jars"
+export LAKEHOUSE_LOG4J="$ROOT/setup/log4j2.properties"
+export DBT_PROJECT_DIR="$ROOT"
+export DBT_PROFILES_DIR="$ROOT"
+ACT
+fi
+say "ready"
