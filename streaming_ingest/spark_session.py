@@ -45,9 +45,37 @@ def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partition
     }
 
 
-def local_spark(app_name: str, driver_memory: str = "1g", shuffle_partitions: int = 4) -> SparkSession:
-    """A local[2] SparkSession with Delta Lake (no Hive metastore: bronze is written by path)."""
+def metastore_conf(lakehouse_dir: str) -> dict[str, str]:
+    """The Derby metastore and warehouse the dbt `local` target uses (see profiles.yml)."""
+    base = Path(lakehouse_dir).resolve()
+    return {
+        "spark.sql.warehouse.dir": str(base / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={base}/metastore_db;create=true",
+        "spark.sql.catalogImplementation": "hive",
+    }
+
+
+def local_spark(
+    app_name: str,
+    driver_memory: str = "1g",
+    shuffle_partitions: int = 4,
+    lakehouse_dir: str | None = None,
+) -> SparkSession:
+    """A local[2] SparkSession with Delta Lake.
+
+    Without `lakehouse_dir` there is no Hive metastore (the streaming job writes bronze by
+    path and must not hold the Derby metastore that dbt uses). With it, the session opens the
+    dbt `local` target's metastore to read silver and gold tables by name — only while no
+    dbt command runs (Derby allows one process at a time).
+    """
+    conf = local_spark_conf(app_name, driver_memory, shuffle_partitions)
+    if lakehouse_dir:
+        conf.update(metastore_conf(lakehouse_dir))
+        base = Path(lakehouse_dir).resolve()
+        conf["spark.driver.extraJavaOptions"] += f" -Dderby.system.home={base}"
     builder = SparkSession.builder
-    for key, value in local_spark_conf(app_name, driver_memory, shuffle_partitions).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
+    if lakehouse_dir:
+        builder = builder.enableHiveSupport()
     return builder.getOrCreate()

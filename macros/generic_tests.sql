@@ -1,0 +1,44 @@
+{#-
+  Generic data tests of our own (the dbt package hub is unreachable from CI, so no
+  dbt_utils): each returns the failing rows.
+-#}
+
+{#- No two rows share the same values in `columns`. -#}
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}, count(*) as copies
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+{#- Every non-null value lies in [min_value, max_value] (either bound optional);
+    `exclusive_max` makes the upper bound exclusive. -#}
+{% test value_between(model, column_name, min_value=none, max_value=none, exclusive_max=false) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} is not null
+      and (
+        false
+        {% if min_value is not none %} or {{ column_name }} < {{ min_value }}{% endif %}
+        {% if max_value is not none %}
+            or {{ column_name }} {{ '>=' if exclusive_max else '>' }} {{ max_value }}
+        {% endif %}
+      )
+{% endtest %}
+
+{#- `expression` holds on every row (rows where it is false or null fail). -#}
+{% test expression_is_true(model, expression, where_clause=none) %}
+    select *
+    from {{ model }}
+    where not coalesce(({{ expression }}), false)
+    {% if where_clause %} and ({{ where_clause }}){% endif %}
+{% endtest %}
+
+{#- Two relations have the same number of rows. -#}
+{% test equal_row_count(model, compare_model) %}
+    with a as (select count(*) as n from {{ model }}),
+         b as (select count(*) as n from {{ compare_model }})
+    select a.n as model_rows, b.n as compare_rows
+    from a cross join b
+    where a.n != b.n
+{% endtest %}

@@ -1,0 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='product_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{#- Sales per product; incremental runs recompute the products with new sales. -#}
+with
+
+sales as (
+
+    select * from {{ ref('sales_enriched') }}
+    {% if is_incremental() %}
+    where product_id in (
+        select product_id
+        from {{ ref('sales_enriched') }}
+        where {{ loaded_after_filter() }}
+    )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        -- keys
+        product_id,
+
+        -- measures
+        count(*) as transactions,
+        sum(quantity) as units_sold,
+        cast(sum(total_amount) as decimal(18, 2)) as revenue,
+
+        -- lineage
+        max(loaded_at) as loaded_at
+
+    from sales
+    group by product_id
+
+)
+
+select * from final

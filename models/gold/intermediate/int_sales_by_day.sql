@@ -1,0 +1,54 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['sales_date', 'channel_id', 'region'],
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{#-
+  Daily sales per channel and region. Incremental runs recompute whole days: every
+  (date, channel, region) of a day that received a new silver row since the last run, late
+  events included (they count on their own sales_date).
+-#}
+with
+
+sales as (
+
+    select * from {{ ref('sales_enriched') }}
+    {% if is_incremental() %}
+    where sales_date in (
+        select distinct sales_date
+        from {{ ref('sales_enriched') }}
+        where {{ loaded_after_filter() }}
+    )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        -- keys
+        sales_date,
+        channel_id,
+        coalesce(region, 'unknown') as region,
+
+        -- attributes
+        coalesce(max(channel_name), 'unknown') as channel_name,
+
+        -- measures
+        count(*) as transactions,
+        sum(quantity) as units,
+        cast(sum(total_amount) as decimal(18, 2)) as total_amount,
+
+        -- lineage
+        max(loaded_at) as loaded_at
+
+    from sales
+    group by sales_date, channel_id, coalesce(region, 'unknown')
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+with
+
+product_sales as (
+
+    select * from {{ ref('int_product_sales') }}
+
+),
+
+products as (
+
+    select * from {{ ref('products') }}
+
+),
+
+final as (
+
+    select
+        -- keys
+        product_sales.product_id,
+
+        -- attributes
+        products.product_name,
+        products.category,
+
+        -- measures
+        cast(product_sales.transactions as bigint) as transactions,
+        cast(product_sales.units_sold as bigint) as units_sold,
+        cast(product_sales.revenue as decimal(18, 2)) as revenue,
+        {{ average_amount('product_sales.revenue', 'product_sales.transactions') }} as avg_ticket,
+        cast(
+            product_sales.revenue - product_sales.units_sold * products.unit_cost as decimal(18, 2)
+        ) as gross_margin,
+
+        -- rank
+        cast(
+            row_number() over (
+                order by product_sales.revenue desc, product_sales.product_id asc
+            ) as int
+        ) as revenue_rank
+
+    from product_sales
+    left join products
+        on product_sales.product_id = products.product_id
+
+)
+
+select * from final

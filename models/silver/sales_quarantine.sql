@@ -1,0 +1,72 @@
+{{
+    config(
+        unique_key='record_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{#- Every bronze row that breaks a contract rule, with the first failing rule as its reason. -#}
+with
+
+events as (
+
+    select * from {{ ref('stg_bronze__sales_events') }}
+    where not is_valid
+    {% if is_incremental() %}
+        and {{ bronze_increment_filter() }}
+    {% endif %}
+
+),
+
+{% if is_incremental() %}
+new_events as (
+
+    select events.*
+    from events
+    left anti join {{ this }} as existing
+        on events.record_id = existing.record_id
+
+),
+{% else %}
+new_events as (
+
+    select * from events
+
+),
+{% endif %}
+
+final as (
+
+    select
+        -- keys
+        record_id,
+        transaction_id,
+
+        -- why
+        rejection_reason,
+
+        -- what arrived
+        raw_payload,
+        event_timestamp_raw,
+        store_id,
+        channel_id,
+        product_id,
+        customer_id,
+
+        -- lineage
+        ingestion_time,
+        source_kind,
+        source_file,
+        source_position,
+        kafka_topic,
+        kafka_partition,
+        kafka_offset,
+        kafka_timestamp,
+        {{ run_loaded_at() }} as loaded_at
+
+    from new_events
+
+)
+
+select * from final
