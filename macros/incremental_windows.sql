@@ -29,5 +29,5 @@
 {#- The time this dbt invocation started, as a timestamp literal: the `loaded_at` of every
     silver row it writes (identical across the models of one `dbt build`). -#}
 {% macro run_loaded_at() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+    cast('{{ run_started_at }}' as timestamp)
 {%- endmacro %}

@@ -113,7 +113,7 @@ final as (
         on sales.product_id = products.product_id
     left join stock
         on sales.product_id = stock.product_id
-        and sales.store_id = stock.store_id
+            and sales.store_id = stock.store_id
     left join stores
         on sales.store_id = stores.store_id
     left join channels

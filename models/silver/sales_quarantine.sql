@@ -13,28 +13,23 @@ events as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
     where not is_valid
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and {{ bronze_increment_filter() }}
+        {% endif %}
+
+),
+
+new_events as (
+
+    -- rows re-read by the lookback window are already in the table
+    select events.*
+    from events
+    {% if is_incremental() %}
+    left anti join {{ this }} as existing
+        on events.record_id = existing.record_id
     {% endif %}
 
 ),
-
-{% if is_incremental() %}
-new_events as (
-
-    select events.*
-    from events
-    left anti join {{ this }} as existing
-        on events.record_id = existing.record_id
-
-),
-{% else %}
-new_events as (
-
-    select * from events
-
-),
-{% endif %}
 
 final as (
 

@@ -22,9 +22,9 @@ events as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
     where is_valid
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and {{ bronze_increment_filter() }}
-    {% endif %}
+        {% endif %}
 
 ),
 
@@ -83,12 +83,12 @@ ranked as (
         row_number() over (
             partition by transaction_id
             order by
-                ingestion_time,
-                source_file,
-                source_position,
-                kafka_partition,
-                kafka_offset,
-                record_id,
+                ingestion_time asc,
+                source_file asc,
+                source_position asc,
+                kafka_partition asc,
+                kafka_offset asc,
+                record_id asc,
                 is_loaded desc
         ) as copy_number
     from candidates

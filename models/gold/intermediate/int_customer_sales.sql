@@ -10,17 +10,26 @@
 {#- Purchases per identified customer; incremental runs recompute the customers with new sales. -#}
 with
 
+{% if is_incremental() %}
+touched as (
+
+    -- the customer_ids that received new silver rows since the last run
+    select distinct customer_id
+    from {{ ref('sales_enriched') }}
+    where {{ loaded_after_filter() }}
+
+),
+{% endif %}
+
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
-    where customer_id is not null
+    select enriched.*
+    from {{ ref('sales_enriched') }} as enriched
     {% if is_incremental() %}
-        and customer_id in (
-            select customer_id
-            from {{ ref('sales_enriched') }}
-            where {{ loaded_after_filter() }}
-        )
+    left semi join touched
+        on enriched.customer_id = touched.customer_id
     {% endif %}
+    where enriched.customer_id is not null
 
 ),
 

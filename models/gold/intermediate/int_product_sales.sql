@@ -10,15 +10,24 @@
 {#- Sales per product; incremental runs recompute the products with new sales. -#}
 with
 
+{% if is_incremental() %}
+touched as (
+
+    -- the product_ids that received new silver rows since the last run
+    select distinct product_id
+    from {{ ref('sales_enriched') }}
+    where {{ loaded_after_filter() }}
+
+),
+{% endif %}
+
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    select enriched.*
+    from {{ ref('sales_enriched') }} as enriched
     {% if is_incremental() %}
-    where product_id in (
-        select product_id
-        from {{ ref('sales_enriched') }}
-        where {{ loaded_after_filter() }}
-    )
+    left semi join touched
+        on enriched.product_id = touched.product_id
     {% endif %}
 
 ),

@@ -14,15 +14,24 @@
 -#}
 with
 
+{% if is_incremental() %}
+touched as (
+
+    -- the sales_dates that received new silver rows since the last run
+    select distinct sales_date
+    from {{ ref('sales_enriched') }}
+    where {{ loaded_after_filter() }}
+
+),
+{% endif %}
+
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    select enriched.*
+    from {{ ref('sales_enriched') }} as enriched
     {% if is_incremental() %}
-    where sales_date in (
-        select distinct sales_date
-        from {{ ref('sales_enriched') }}
-        where {{ loaded_after_filter() }}
-    )
+    left semi join touched
+        on enriched.sales_date = touched.sales_date
     {% endif %}
 
 ),
