@@ -27,7 +27,7 @@
 {% endtest %}
 
 {#- `expression` holds on every row (rows where it is false or null fail). -#}
-{% test expression_is_true(model, expression, where_clause=none) %}
+{% test expression_is_true(model, expression, column_name=none, where_clause=none) %}
     select *
     from {{ model }}
     where not coalesce(({{ expression }}), false)

@@ -1,0 +1,83 @@
+-- sales_simple holds exactly the distinct valid transaction ids of bronze, and quarantine
+-- exactly the rejected bronze rows (compared as sets, both ways).
+with
+
+staged as (
+
+    select * from {{ ref('stg_bronze__sales_events') }}
+
+),
+
+expected_ids as (
+
+    select distinct transaction_id from staged
+    where is_valid
+
+),
+
+simple_ids as (
+
+    select transaction_id from {{ ref('sales_simple') }}
+
+),
+
+rejected as (
+
+    select
+        record_id,
+        rejection_reason
+    from staged
+    where not is_valid
+
+),
+
+quarantined as (
+
+    select
+        record_id,
+        rejection_reason
+    from {{ ref('sales_quarantine') }}
+
+),
+
+differences as (
+
+    select
+        'missing from sales_simple' as problem,
+        transaction_id as id
+    from (
+        select transaction_id from expected_ids
+        except
+        select transaction_id from simple_ids
+    ) as missing_simple
+    union all
+    select
+        'unexpected in sales_simple' as problem,
+        transaction_id as id
+    from (
+        select transaction_id from simple_ids
+        except
+        select transaction_id from expected_ids
+    ) as extra_simple
+    union all
+    select
+        'missing from sales_quarantine' as problem,
+        record_id as id
+    from (
+        select * from rejected
+        except
+        select * from quarantined
+    ) as missing_quarantine
+    union all
+    select
+        'unexpected in sales_quarantine' as problem,
+        record_id as id
+    from (
+        select * from quarantined
+        except
+        select * from rejected
+    ) as extra_quarantine
+
+)
+
+select * from differences
