@@ -49,7 +49,15 @@ build: setup
 	@$(STEP) "dbt seed + build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed && dbt build'
 
 sample: setup
-	@$(STEP) "sample bronze (deterministic) → silver → gold" bash -c '$(ENV) python scripts/load_sample.py && cd "$$LAKEHOUSE_DIR" && dbt seed && dbt build'
+	@$(STEP) "sample: 2,000 deterministic events → bronze (idempotent)" bash -c '$(ENV) \
+		if [ ! -d "$$LAKEHOUSE_DIR/sample/landing" ]; then \
+		  python -m producer events --sink files --quiet --total 2000 --seed 7 --dirty 0.02 \
+		    --start 2026-11-14T08:00:00Z --sim-rate 0.01 --future-days 3650 \
+		    --landing-dir "$$LAKEHOUSE_DIR/sample/landing.tmp" && mv "$$LAKEHOUSE_DIR/sample/landing.tmp" "$$LAKEHOUSE_DIR/sample/landing"; \
+		fi; \
+		python -m streaming_ingest --source files --trigger available-now \
+		  --landing-dir "$$LAKEHOUSE_DIR/sample/landing" --checkpoint-dir "$$LAKEHOUSE_DIR/checkpoints/sample"'
+	@$(STEP) "dbt seed + build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed && dbt build'
 
 kpis: setup
 	@$(STEP) "gold KPIs" bash -c '$(ENV) python scripts/show_kpis.py'
