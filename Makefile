@@ -69,6 +69,9 @@ test: setup
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 	@$(STEP) "pytest" bash -c '$(ENV) python -m pytest $(PYTEST_ARGS)'
 
+# Feature areas add their verbs in make/*.mk (warehouse, docs, dashboard, stream, bench, ...).
+-include $(ROOT)/make/*.mk
+
 clean:
 	@$(STEP) clean bash -c 'rm -rf "$(ROOT)/.lakehouse" "$(ROOT)/target" "$(ROOT)/logs" "$(ROOT)/derby.log" "$(ROOT)/metastore_db"'
 
