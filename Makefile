@@ -4,7 +4,7 @@
 #   make demo     producer → bronze → silver → gold on the local default, then the KPIs
 #   make test     everything CI checks (pytest: producer, streaming, dbt; sqlfluff)
 #   make ingest   landing zone → bronze (available-now)
-#   make build    dbt seed + dbt build (local target)
+#   make build    dbt build (local target: seeds, models, tests)
 #   make sample   a small deterministic bronze for analysts (no stream needed)
 #   make kpis     print the gold tables and the quarantine counts
 #   make lint     sqlfluff lint of models/ and macros/
@@ -46,7 +46,7 @@ seed: setup
 	@$(STEP) "dbt seed (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed'
 
 build: setup
-	@$(STEP) "dbt seed + build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed && dbt build'
+	@$(STEP) "dbt build (local: seeds, models, tests)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
 sample: setup
 	@$(STEP) "sample: 2,000 deterministic events → bronze (idempotent)" bash -c '$(ENV) \
@@ -57,7 +57,7 @@ sample: setup
 		fi; \
 		python -m streaming_ingest --source files --trigger available-now \
 		  --landing-dir "$$LAKEHOUSE_DIR/sample/landing" --checkpoint-dir "$$LAKEHOUSE_DIR/checkpoints/sample"'
-	@$(STEP) "dbt seed + build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed && dbt build'
+	@$(STEP) "dbt build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
 kpis: setup
 	@$(STEP) "gold KPIs" bash -c '$(ENV) python scripts/show_kpis.py'
