@@ -1,17 +1,21 @@
 -- Conservation: bronze rows = sales_simple rows + duplicates dropped + sales_quarantine rows.
--- Duplicates are counted independently from the full staging view (valid rows minus distinct
--- valid transaction ids), so an incremental run that lost or doubled a row fails here.
+-- Duplicates are counted independently from the staging view (valid rows minus distinct valid
+-- transaction ids), so an incremental run that lost or doubled a row fails here. Only bronze
+-- rows up to silver_cutoff() count: the stream may append more while dbt builds.
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 
 bronze as (
 
-    select count(*) as bronze_rows from {{ source('bronze', 'sales_events') }}
+    select count(*) as bronze_rows
+    from {{ source('bronze', 'sales_events') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 
@@ -25,13 +29,17 @@ duplicates as (
 
 simple as (
 
-    select count(*) as simple_rows from {{ ref('sales_simple') }}
+    select count(*) as simple_rows
+    from {{ ref('sales_simple') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 
 quarantine as (
 
-    select count(*) as quarantine_rows from {{ ref('sales_quarantine') }}
+    select count(*) as quarantine_rows
+    from {{ ref('sales_quarantine') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 

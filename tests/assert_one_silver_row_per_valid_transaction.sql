@@ -1,10 +1,11 @@
 -- sales_simple holds exactly the distinct valid transaction ids of bronze, and quarantine
--- exactly the rejected bronze rows (compared as sets, both ways).
+-- exactly the rejected bronze rows (compared as sets, both ways), up to silver_cutoff().
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 
@@ -18,6 +19,7 @@ expected_ids as (
 simple_ids as (
 
     select transaction_id from {{ ref('sales_simple') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 
@@ -37,6 +39,7 @@ quarantined as (
         record_id,
         rejection_reason
     from {{ ref('sales_quarantine') }}
+    where ingestion_time <= {{ silver_cutoff() }}
 
 ),
 

@@ -1,0 +1,77 @@
+"""Peak resident memory of process trees, sampled from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        except (OSError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def tree_rss(pid: int, tree: dict[int, list[int]] | None = None) -> int:
+    """RSS in bytes of a process and all its descendants (JVMs included)."""
+    tree = tree if tree is not None else _children()
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            pass
+        stack.extend(tree.get(current, []))
+    return total
+
+
+class PeakSampler(threading.Thread):
+    """Samples named process trees every `interval` s; `.peaks` maps name → peak bytes,
+    `.total_peak` is the peak of their sum (what the machine had to hold at once)."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.pids: dict[str, int] = {}
+        self.peaks: dict[str, int] = {}
+        self.total_peak = 0
+        self._stop = threading.Event()
+        self.exclude_children: dict[str, set[int]] = {}
+
+    def watch(self, name: str, pid: int) -> None:
+        self.pids[name] = pid
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            tree = _children()
+            values = {}
+            claimed: set[int] = set(self.pids.values())
+            for name, pid in list(self.pids.items()):
+                # a watched child of another watched process counts only for itself
+                sub = {k: [c for c in v if c not in claimed or c == pid] for k, v in tree.items()}
+                values[name] = tree_rss(pid, sub)
+            for name, value in values.items():
+                self.peaks[name] = max(self.peaks.get(name, 0), value)
+            self.total_peak = max(self.total_peak, sum(values.values()))
+            time.sleep(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=5)
+
+
+def gib(value: int) -> str:
+    return f"{value / 2**30:.2f} GiB"

@@ -1,0 +1,10 @@
+# Near-real-time mode and the benchmark report.
+STREAM_RATE ?= 1000
+
+.PHONY: stream bench
+
+stream: setup
+	@$(STEP) "stream: producer ($(STREAM_RATE)/s) + 5 s micro-batches + incremental dbt loop (Ctrl-C stops)" bash -c '$(ENV) python scripts/stream.py --rate $(STREAM_RATE)'
+
+bench: setup
+	@$(STEP) "bench: every benchmark, one table (artifacts/bench.md)" bash -c '$(ENV) python benchmarks/run_all.py'
