@@ -157,7 +157,7 @@ def main() -> int:
                 log("dbt build failed; see the dbt log. Retrying next cycle.")
             from pyspark.sql import SparkSession
 
-            spark = SparkSession.getActiveSession()
+            spark = SparkSession.builder.getOrCreate()  # the session dbt started in this process
             run_started = None
             try:
                 latest = spark.sql("select max(loaded_at) as t from silver.sales_enriched").first().t

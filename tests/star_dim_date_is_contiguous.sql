@@ -1,3 +1,5 @@
+{{ config(tags=["star"]) }}
+
 -- dim_date is a spine without gaps: one row per day from its first to its last date, and it
 -- covers every sales_date of silver.
 with

@@ -1,3 +1,5 @@
+{{ config(tags=["star"]) }}
+
 -- The KPI mart and the star agree: sales_by_day equals fct_sales summed by the same keys
 -- (sales_date, channel_id, store region), row for row both ways. The fact is joined to its
 -- dimensions with inner joins, so a sale that failed to join any dimension shows up here too.
