@@ -1,76 +1,186 @@
-"""Entry point: `python -m streaming_ingest [flags]`, locally and as a Databricks job task.
+"""Entry point of the bronze ingest job, locally and as a Databricks job task (unchanged).
 
-Exit status: 0 when the query stopped cleanly (available-now drained, or SIGTERM / Ctrl-C
-after the current batch), 1 when the query failed, 2 for a bad setting.
+    python -m streaming_ingest [flags]              # local, or a python -m / wheel task
+    python streaming_ingest/__main__.py [flags]     # Databricks spark_python_task on this file
+
+Flags (each also read from the environment variable in brackets; a flag wins):
+
+  --source files|kafka                 [INGEST_SOURCE]           default files
+  --landing-dir DIR                    [LANDING_DIR]             default $LAKEHOUSE_DIR/landing/sales
+  --max-files-per-trigger N            [MAX_FILES_PER_TRIGGER]   default 0 = all new files
+  --bootstrap-servers HOST:PORT,...    [KAFKA_BOOTSTRAP_SERVERS] plain Kafka; without it the
+                                                                 Event Hubs connection string is used
+  --topic NAME                         [KAFKA_TOPIC]             default sales-events (= event hub name)
+  --starting-offsets earliest|latest|JSON [STARTING_OFFSETS]     default earliest; first run only
+  --max-offsets-per-trigger N          [MAX_OFFSETS_PER_TRIGGER] default 200000; 0 = no limit
+  --fail-on-data-loss true|false       [FAIL_ON_DATA_LOSS]       default true
+  --kafka-option KEY=VALUE             (repeatable)              extra kafka.* consumer option
+  --bronze-path PATH                   [BRONZE_PATH]             default $LAKEHOUSE_DIR/bronze/sales_events
+  --bronze-table [CATALOG.]SCHEMA.TABLE [BRONZE_TABLE_NAME]      write by table name instead of path
+  --checkpoint-dir DIR                 [CHECKPOINT_DIR]          default $LAKEHOUSE_DIR/checkpoints/...
+  --trigger processing-time|available-now [INGEST_TRIGGER]       default processing-time
+  --trigger-interval "5 seconds"       [TRIGGER_INTERVAL]        default 5 seconds
+  --driver-memory 1g                   [INGEST_DRIVER_MEMORY]    local runs only
+  --progress-log FILE                  [PROGRESS_LOG]            also append each progress as JSON
+  --databricks                         (on when DATABRICKS_RUNTIME_VERSION is set)
+
+Other environment variables: EVENTHUB_CONNECTION_STRING (the secret; never a flag),
+LAKEHOUSE_DIR (local default root), LAKEHOUSE_JARS / LAKEHOUSE_LOG4J / SPARK_MASTER (local
+Spark only). See `--help` and streaming_ingest/config.py for maxOffsetsPerTrigger and
+failOnDataLoss.
+
+On Databricks (DATABRICKS_RUNTIME_VERSION set): the cluster's SparkSession is used (never
+stopped here), the shaded Kafka client's login module is used for Event Hubs, and
+--checkpoint-dir plus --bronze-path or --bronze-table must be passed as task parameters. The
+secret reaches the job as a cluster / job-compute environment variable:
+`spark_env_vars: {EVENTHUB_CONNECTION_STRING: "{{secrets/<scope>/<key>}}"}`.
+
+Exactly once: Spark's checkpoint records each micro-batch's offsets before it runs, and the
+Delta sink writes each batch with `txnAppId`/`txnVersion`, so a batch replayed after a crash
+is skipped if it was already committed (see sinks.py). Kill -9 at any point loses nothing and
+doubles nothing; restart from the same checkpoint.
+
+Stopping: SIGTERM or SIGINT (Ctrl-C) lets the micro-batch in flight commit, then stops the
+query (waiting at most 300 s). A batch cut short — the one right behind it when batches run
+back to back, or one still running after 300 s — is replayed exactly once by the next run.
+Send SIGTERM to the driver process only: a SIGTERM to the whole process group also reaches
+Spark's JVM, which then exits at once (still exactly once, but not graceful). Ctrl-C in a
+terminal is fine: pyspark starts its JVM ignoring SIGINT.
+
+Exit status: 0 when the query stopped cleanly (available-now drained, or stopped on a
+signal), 1 when the query failed or could not start, 2 for a bad setting. The last stdout
+line is always the summary `[ingest] done: <rows> rows in <batches> batches, <s> s` (what
+this run's micro-batches read from the source).
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
+from pathlib import Path
 
-from streaming_ingest.config import ConfigError, IngestConfig, parse_args
+if not __package__:  # run as a file (Databricks spark_python_task): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from streaming_ingest.config import ConfigError, IngestConfig, parse_args  # noqa: E402
+
+# How long a stop request waits for the micro-batch in flight before stopping anyway.
+STOP_GRACE_SECONDS = 300.0
 
 
 def _spark(config: IngestConfig):
     from pyspark.sql import SparkSession
 
     if config.databricks:
-        return SparkSession.builder.getOrCreate()
+        return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
     from streaming_ingest.spark_session import local_spark
 
     return local_spark("streaming-ingest", driver_memory=config.driver_memory, shuffle_partitions=2)
 
 
+def _last_batch_id(query) -> int | None:
+    from streaming_ingest.progress import progress_dict
+
+    progress = query.lastProgress
+    return progress_dict(progress).get("batchId") if progress else None
+
+
+def stop_after_current_batch(query, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop the query once the micro-batch in flight (if any) has committed.
+
+    When batches run back to back (a backlog), the next one has usually started by then:
+    stop() cuts it short before its commit, and the next run replays it exactly once (its
+    offsets are in the checkpoint; the idempotent sink skips it if it had reached Delta).
+    """
+    in_flight_after = _last_batch_id(query)
+    deadline = time.monotonic() + grace
+    while query.isActive and time.monotonic() < deadline:
+        if not query.status.get("isTriggerActive") or _last_batch_id(query) != in_flight_after:
+            break
+        time.sleep(0.05)
+    query.stop()
+
+
+class _StopRequest:
+    """SIGTERM / SIGINT handlers that only record the request (the main loop acts on it)."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # e.g. a notebook cell: signals cannot be handled here
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum, _frame) -> None:
+        self.signal = signal.Signals(signum).name
+        print(f"[ingest] {self.signal}: stopping after the current batch", flush=True)
+
+
 def run(config: IngestConfig) -> int:
-    from streaming_ingest.progress import ProgressPrinter
-    from streaming_ingest.sinks import ensure_bronze_table, start_bronze_query
-    from streaming_ingest.sources import read_source
+    from streaming_ingest.progress import ProgressPrinter, root_cause
 
     started = time.monotonic()
-    spark = _spark(config)
-    target = config.bronze_table or config.bronze_path
-    print(
-        f"[ingest] source={config.source} trigger={config.trigger}"
-        + (f" every {config.trigger_interval}" if config.trigger == "processing-time" else "")
-        + f" → {target} (checkpoint {config.checkpoint_dir})",
-        flush=True,
-    )
-    listener = ProgressPrinter()
-    spark.streams.addListener(listener)
-    ensure_bronze_table(spark, config)
-    raw = read_source(spark, config)
-    query = start_bronze_query(raw, config)
+    stop = _StopRequest()
+    stop.install()
+    listener = ProgressPrinter(progress_log=config.progress_log)
+    spark = None
+    query = None
+    error: str | None = None
+    try:
+        from streaming_ingest.sinks import ensure_bronze_table, start_bronze_query
+        from streaming_ingest.sources import read_source
 
-    stop_requested = {"signal": None}
-
-    def request_stop(signum, _frame):
-        stop_requested["signal"] = signal.Signals(signum).name
-        print(f"[ingest] {stop_requested['signal']}: stopping after the current batch", flush=True)
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-
-    while query.isActive:
-        if stop_requested["signal"]:
-            while query.isActive and query.status.get("isTriggerActive"):
-                time.sleep(0.2)
+        spark = _spark(config)
+        target = config.bronze_table or config.bronze_path
+        print(
+            f"[ingest] source={config.source} trigger={config.trigger}"
+            + (f" every {config.trigger_interval}" if config.trigger == "processing-time" else "")
+            + f" → {target} (checkpoint {config.checkpoint_dir})",
+            flush=True,
+        )
+        spark.streams.addListener(listener)
+        ensure_bronze_table(spark, config)
+        query = start_bronze_query(read_source(spark, config), config)
+        while query.isActive:
+            if stop.signal:
+                stop_after_current_batch(query)
+                break
+            try:
+                query.awaitTermination(0.5)
+            except Exception:  # noqa: BLE001 - the query failed; query.exception() has it
+                break
+        failure = query.exception()
+        if failure is not None:
+            error = f"query failed: {root_cause(str(failure))}"
+        listener.wait_for_batch(_last_batch_id(query))
+    except Exception as exc:  # noqa: BLE001 - report any start-up failure in one line, exit 1
+        stage = "query failed" if query is not None else "could not start"
+        error = f"{stage}: {root_cause(f'{type(exc).__name__}: {exc}')}"
+        if query is not None and query.isActive:
             query.stop()
-            break
-        query.awaitTermination(0.5)
-
-    error = query.exception()
-    time.sleep(0.5)  # let the listener print the last progress event
-    spark.streams.removeListener(listener)
-    if not config.databricks:
-        spark.stop()
+    finally:
+        stop.restore()
+        if spark is not None:
+            try:
+                spark.streams.removeListener(listener)
+            finally:
+                if not config.databricks:
+                    spark.stop()
     elapsed = time.monotonic() - started
-    print(f"[ingest] done: {listener.rows} rows in {listener.batches} batches, {elapsed:.1f} s", flush=True)
     if error is not None:
-        print(f"[ingest] ERROR: query failed: {str(error).splitlines()[0]}", file=sys.stderr, flush=True)
-        return 1
-    return 0
+        print(f"[ingest] ERROR: {error}", file=sys.stderr, flush=True)
+    print(f"[ingest] done: {listener.rows} rows in {listener.batches} batches, {elapsed:.1f} s", flush=True)
+    return 1 if error is not None else 0
 
 
 def main(argv: list[str] | None = None) -> int:

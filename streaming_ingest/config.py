@@ -1,4 +1,24 @@
-"""The streaming job's configuration: flags, then environment variables, validated at start-up."""
+"""The streaming job's configuration: flags, then environment variables, validated at start-up.
+
+Kafka / Event Hubs reader settings worth knowing (see `IngestConfig.kafka_reader_options`):
+
+- maxOffsetsPerTrigger (`--max-offsets-per-trigger`, default 200000): at most this many
+  offsets per micro-batch, split across partitions by their backlog, so a large backlog
+  (first start, or after an outage) is worked off in bounded batches. 0 = no limit.
+  Available-now honours it too (several batches, then stop).
+- failOnDataLoss (`--fail-on-data-loss`, default true): the query fails when offsets it has
+  not read yet are gone (retention expired while the job was down, topic deleted and
+  recreated, partitions shrunk) instead of silently skipping them — bronze promises
+  "nothing dropped", so a gap must stop the job and be looked at. Set false only to skip a
+  known gap knowingly, then set it back.
+- startingOffsets (`--starting-offsets`, default earliest): used only on the very first run
+  of a checkpoint; afterwards the checkpoint decides where to resume.
+- Event Hubs: with EVENTHUB_CONNECTION_STRING (and no --bootstrap-servers) the reader goes to
+  `<namespace>.servicebus.windows.net:9093` over SASL_SSL / PLAIN, user `$ConnectionString`,
+  password the connection string; `--topic` is the event hub's name. On Databricks
+  (`--databricks`, set automatically when DATABRICKS_RUNTIME_VERSION is) the Kafka client is
+  shaded, so the JAAS login module is `kafkashaded.org.apache.kafka...PlainLoginModule`.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +65,7 @@ class IngestConfig:
     trigger_interval: str = "5 seconds"
     driver_memory: str = "1g"
     query_name: str = "bronze_sales_events"
+    progress_log: str = ""
 
     def validate(self) -> "IngestConfig":
         if self.source not in SOURCES:
@@ -73,12 +94,18 @@ class IngestConfig:
         if self.max_files_per_trigger < 0:
             raise ConfigError(f"--max-files-per-trigger must be >= 0 (got {self.max_files_per_trigger})")
         if not self.bronze_path and not self.bronze_table:
-            raise ConfigError("--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE) is required")
+            raise ConfigError("--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE_NAME) is required")
+        if self.bronze_table and not re.fullmatch(r"`?\w+`?(\.`?\w+`?){0,2}", self.bronze_table):
+            raise ConfigError(
+                f"--bronze-table must be [catalog.]schema.table or table (got {self.bronze_table!r})"
+            )
         if not self.checkpoint_dir:
             raise ConfigError("--checkpoint-dir (CHECKPOINT_DIR) is required")
         _check_writable("--checkpoint-dir", self.checkpoint_dir)
         if self.bronze_path:
             _check_writable("--bronze-path", self.bronze_path)
+        if self.progress_log:
+            _check_writable("--progress-log", str(Path(self.progress_log.removeprefix("file:")).parent))
         return self
 
     def kafka_reader_options(self) -> dict[str, str]:
@@ -149,35 +176,97 @@ def _env_bool(value: str) -> bool:
     raise ConfigError(f"--fail-on-data-loss must be true or false (got {value!r})")
 
 
+def _env_int(env: dict[str, str] | os._Environ, name: str, flag: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{flag} ({name}) must be an integer (got {value!r})") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is a ConfigError (one line, exit status 2) like any bad setting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise ConfigError(message)
+
+
+EPILOG = """\
+Every flag can also come from the environment variable named in its help; a flag wins.
+Secrets come only from the environment: EVENTHUB_CONNECTION_STRING (on Databricks set it on
+the cluster / job compute as {{secrets/<scope>/<key>}}). DATABRICKS_RUNTIME_VERSION (set by
+Databricks) turns on --databricks: the cluster's SparkSession is used and --checkpoint-dir
+plus --bronze-path or --bronze-table must be given (no local defaults).
+Exit status: 0 stopped cleanly, 1 the query failed, 2 a bad setting.
+"""
+
+
+def build_parser(env: dict[str, str] | os._Environ, base: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m streaming_ingest",
+        description="Land sales events exactly once in the bronze Delta table (Kafka / Event Hubs or landing files).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--source", default=env.get("INGEST_SOURCE", "files"),
+        help="files | kafka (INGEST_SOURCE; default files)")
+    files = parser.add_argument_group("landing files source")
+    files.add_argument("--landing-dir", default=env.get("LANDING_DIR", f"{base}/landing/sales"),
+                       help="newline-delimited JSON files (LANDING_DIR; default $LAKEHOUSE_DIR/landing/sales)")
+    files.add_argument("--max-files-per-trigger", type=int,
+                       default=_env_int(env, "MAX_FILES_PER_TRIGGER", "--max-files-per-trigger", 0),
+                       help="files per micro-batch, 0 = all new files (MAX_FILES_PER_TRIGGER; default 0)")
+    kafka = parser.add_argument_group("Kafka / Event Hubs (Kafka endpoint) source")
+    kafka.add_argument("--bootstrap-servers", default=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+                       help="host:port[,...] of a plain Kafka (KAFKA_BOOTSTRAP_SERVERS); without it, "
+                            "EVENTHUB_CONNECTION_STRING selects the Event Hubs namespace (SASL_SSL)")
+    kafka.add_argument("--topic", default=env.get("KAFKA_TOPIC", "sales-events"),
+                       help="topic / event hub name (KAFKA_TOPIC; default sales-events)")
+    kafka.add_argument("--starting-offsets", default=env.get("STARTING_OFFSETS", "earliest"),
+                       help="earliest | latest | JSON offsets; first run of a checkpoint only "
+                            "(STARTING_OFFSETS; default earliest)")
+    kafka.add_argument("--max-offsets-per-trigger", type=int,
+                       default=_env_int(env, "MAX_OFFSETS_PER_TRIGGER", "--max-offsets-per-trigger", 200_000),
+                       help="maxOffsetsPerTrigger: offsets per micro-batch across all partitions, 0 = no "
+                            "limit (MAX_OFFSETS_PER_TRIGGER; default 200000)")
+    kafka.add_argument("--fail-on-data-loss", default=env.get("FAIL_ON_DATA_LOSS", "true"),
+                       help="failOnDataLoss: fail when unread offsets are gone (retention, topic "
+                            "recreated) rather than skip them (FAIL_ON_DATA_LOSS; default true)")
+    kafka.add_argument("--kafka-option", action="append", default=[], metavar="KEY=VALUE",
+                       help="extra kafka.* consumer option (repeatable)")
+    kafka.add_argument("--databricks", action="store_true", default="DATABRICKS_RUNTIME_VERSION" in env,
+                       help="running on Databricks: use the cluster's session and its shaded Kafka "
+                            "client (default: on when DATABRICKS_RUNTIME_VERSION is set)")
+    sink = parser.add_argument_group("bronze sink")
+    sink.add_argument("--bronze-path", default=env.get("BRONZE_PATH", ""),
+                      help="Delta table path (BRONZE_PATH; default $LAKEHOUSE_DIR/bronze/sales_events)")
+    sink.add_argument("--bronze-table", default=env.get("BRONZE_TABLE_NAME", ""),
+                      help="or a table name, [catalog.]schema.table (BRONZE_TABLE_NAME)")
+    sink.add_argument("--checkpoint-dir", default=env.get("CHECKPOINT_DIR", ""),
+                      help="the query's checkpoint: keep it for exactly-once across restarts "
+                           "(CHECKPOINT_DIR; default $LAKEHOUSE_DIR/checkpoints/bronze_sales_events_<source>)")
+    trigger = parser.add_argument_group("trigger and resources")
+    trigger.add_argument("--trigger", default=env.get("INGEST_TRIGGER", "processing-time"),
+                         help="processing-time (run until SIGTERM / Ctrl-C) | available-now (drain, then "
+                              "stop) (INGEST_TRIGGER; default processing-time)")
+    trigger.add_argument("--trigger-interval", default=env.get("TRIGGER_INTERVAL", "5 seconds"),
+                         help="processing-time interval (TRIGGER_INTERVAL; default '5 seconds')")
+    trigger.add_argument("--driver-memory", default=env.get("INGEST_DRIVER_MEMORY", "1g"),
+                         help="local Spark driver memory (INGEST_DRIVER_MEMORY; default 1g)")
+    trigger.add_argument("--progress-log", default=env.get("PROGRESS_LOG", ""),
+                         help="also append each micro-batch's full progress JSON, one line each, to this "
+                              "file (PROGRESS_LOG)")
+    return parser
+
+
 def parse_args(argv: list[str] | None = None) -> IngestConfig:
     """Flags override environment variables; on Databricks the job task passes the flags."""
     env = os.environ
     base = lakehouse_dir()
-    parser = argparse.ArgumentParser(
-        prog="python -m streaming_ingest",
-        description="Land sales events exactly once in the bronze Delta table.",
-    )
-    parser.add_argument("--source", default=env.get("INGEST_SOURCE", "files"), help="files | kafka")
-    parser.add_argument("--landing-dir", default=env.get("LANDING_DIR", f"{base}/landing/sales"))
-    parser.add_argument("--max-files-per-trigger", type=int, default=int(env.get("MAX_FILES_PER_TRIGGER", "0")))
-    parser.add_argument("--bootstrap-servers", default=env.get("KAFKA_BOOTSTRAP_SERVERS", ""))
-    parser.add_argument("--topic", default=env.get("KAFKA_TOPIC", "sales-events"))
-    parser.add_argument("--starting-offsets", default=env.get("STARTING_OFFSETS", "earliest"))
-    parser.add_argument(
-        "--max-offsets-per-trigger", type=int, default=int(env.get("MAX_OFFSETS_PER_TRIGGER", "200000"))
-    )
-    parser.add_argument("--fail-on-data-loss", default=env.get("FAIL_ON_DATA_LOSS", "true"))
-    parser.add_argument(
-        "--kafka-option", action="append", default=[], metavar="KEY=VALUE", help="extra kafka.* consumer option"
-    )
-    parser.add_argument("--bronze-path", default=env.get("BRONZE_PATH", ""))
-    parser.add_argument("--bronze-table", default=env.get("BRONZE_TABLE_NAME", ""))
-    parser.add_argument("--checkpoint-dir", default=env.get("CHECKPOINT_DIR", ""))
-    parser.add_argument("--trigger", default=env.get("INGEST_TRIGGER", "processing-time"))
-    parser.add_argument("--trigger-interval", default=env.get("TRIGGER_INTERVAL", "5 seconds"))
-    parser.add_argument("--driver-memory", default=env.get("INGEST_DRIVER_MEMORY", "1g"))
-    parser.add_argument("--databricks", action="store_true", default="DATABRICKS_RUNTIME_VERSION" in env)
-    args = parser.parse_args(argv)
+    args = build_parser(env, base).parse_args(argv)
     kafka_options = {}
     for item in args.kafka_option:
         if "=" not in item:
@@ -185,9 +274,19 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         key, value = item.split("=", 1)
         kafka_options[key] = value
     bronze_path = args.bronze_path
-    if not bronze_path and not args.bronze_table:
-        bronze_path = f"{base}/bronze/sales_events"
-    checkpoint = args.checkpoint_dir or f"{base}/checkpoints/bronze_sales_events_{args.source}"
+    checkpoint = args.checkpoint_dir
+    if args.databricks:
+        # No local defaults on a cluster: $LAKEHOUSE_DIR would point into the workspace files.
+        if not checkpoint:
+            raise ConfigError("--checkpoint-dir (CHECKPOINT_DIR) is required on Databricks")
+        if not bronze_path and not args.bronze_table:
+            raise ConfigError(
+                "--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE_NAME) is required on Databricks"
+            )
+    else:
+        if not bronze_path and not args.bronze_table:
+            bronze_path = f"{base}/bronze/sales_events"
+        checkpoint = checkpoint or f"{base}/checkpoints/bronze_sales_events_{args.source}"
     return IngestConfig(
         source=args.source,
         landing_dir=args.landing_dir,
@@ -206,4 +305,5 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         trigger=args.trigger,
         trigger_interval=args.trigger_interval,
         driver_memory=args.driver_memory,
+        progress_log=args.progress_log,
     ).validate()

@@ -21,19 +21,41 @@ from streaming_ingest.config import IngestConfig
 TABLE_PROPERTIES = {
     "delta.appendOnly": "true",
 }
+TABLE_COMMENT = "Bronze sales events: one row per received message, append-only."
+
+
+def quote_table_name(name: str) -> str:
+    """`catalog.schema.table` → "`catalog`.`schema`.`table`" (each part quoted once)."""
+    return ".".join(f"`{part.strip('`')}`" for part in name.split("."))
+
+
+def bronze_table_ddl(name: str) -> str:
+    """CREATE TABLE IF NOT EXISTS for bronze by name: works with one-, two- and three-part names
+    (Unity Catalog `catalog.schema.table` on Databricks; Delta's Python table builder only
+    parses `schema.table`)."""
+    columns = ",\n  ".join(
+        f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}" for f in BRONZE_SCHEMA.fields
+    )
+    properties = ", ".join(f"'{key}' = '{value}'" for key, value in TABLE_PROPERTIES.items())
+    return (
+        f"CREATE TABLE IF NOT EXISTS {quote_table_name(name)} (\n  {columns}\n) USING DELTA\n"
+        f"COMMENT '{TABLE_COMMENT}'\nTBLPROPERTIES ({properties})"
+    )
 
 
 def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> None:
-    """Create the bronze table (by path or by name) with its schema if it does not exist yet."""
-    builder = DeltaTable.createIfNotExists(spark).addColumns(BRONZE_SCHEMA)
-    builder = builder.comment("Bronze sales events: one row per received message, append-only.")
+    """Create the bronze table (by path or by name) with its schema if it does not exist yet.
+
+    An existing table is left as it is; a batch that does not fit its schema fails the query.
+    By name, the schema (database) must exist already (on Databricks: created with the bundle).
+    """
+    if config.bronze_table:
+        spark.sql(bronze_table_ddl(config.bronze_table))
+        return
+    builder = DeltaTable.createIfNotExists(spark).addColumns(BRONZE_SCHEMA).comment(TABLE_COMMENT)
     for key, value in TABLE_PROPERTIES.items():
         builder = builder.property(key, value)
-    if config.bronze_table:
-        builder = builder.tableName(config.bronze_table)
-    else:
-        builder = builder.location(config.bronze_path)
-    builder.execute()
+    builder.location(config.bronze_path).execute()
 
 
 def writer_id(config: IngestConfig) -> str:
@@ -62,7 +84,7 @@ def batch_writer(config: IngestConfig) -> Callable[[DataFrame, int], None]:
             .option("txnVersion", batch_id)
         )
         if config.bronze_table:
-            writer.saveAsTable(config.bronze_table)
+            writer.saveAsTable(quote_table_name(config.bronze_table))
         else:
             writer.save(config.bronze_path)
 

@@ -1,0 +1,145 @@
+"""The job's configuration: Kafka / Event Hubs reader options, Databricks settings, --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from python_tests.conftest import REPO_ROOT
+from streaming_ingest.config import ConfigError, IngestConfig, parse_args
+
+CONNECTION_STRING = (
+    "Endpoint=sb://retail-ns.servicebus.windows.net/;SharedAccessKeyName=listen;"
+    "SharedAccessKey=abc+def/ghi=;EntityPath=sales-events"
+)
+EVENTHUBS_OPTIONS = {
+    "subscribe": "sales-events",
+    "startingOffsets": "earliest",
+    "failOnDataLoss": "true",
+    "includeHeaders": "false",
+    "maxOffsetsPerTrigger": "200000",
+    "kafka.bootstrap.servers": "retail-ns.servicebus.windows.net:9093",
+    "kafka.security.protocol": "SASL_SSL",
+    "kafka.sasl.mechanism": "PLAIN",
+    "kafka.request.timeout.ms": "60000",
+    "kafka.session.timeout.ms": "30000",
+}
+
+
+def config(**values) -> IngestConfig:
+    base = {"source": "kafka", "bronze_path": "/b", "checkpoint_dir": "/c"}
+    return IngestConfig(**{**base, **values})
+
+
+def test_plain_kafka_options():
+    options = config(
+        bootstrap_servers="127.0.0.1:9092", topic="t1", starting_offsets="latest", max_offsets_per_trigger=0,
+        fail_on_data_loss=False, kafka_options={"fetch.max.bytes": "1048576", "kafka.client.id": "x"},
+    ).kafka_reader_options()
+    assert options == {
+        "subscribe": "t1",
+        "startingOffsets": "latest",
+        "failOnDataLoss": "false",
+        "includeHeaders": "false",
+        "kafka.bootstrap.servers": "127.0.0.1:9092",
+        "kafka.fetch.max.bytes": "1048576",
+        "kafka.client.id": "x",
+    }
+
+
+def test_event_hubs_connection_string_gives_sasl_ssl_plain_options():
+    options = config(eventhubs_connection_string=CONNECTION_STRING).kafka_reader_options()
+    assert options == {
+        **EVENTHUBS_OPTIONS,
+        "kafka.sasl.jaas.config": (
+            'org.apache.kafka.common.security.plain.PlainLoginModule required username="$ConnectionString" '
+            f'password="{CONNECTION_STRING}";'
+        ),
+    }
+
+
+def test_on_databricks_the_login_module_is_the_shaded_one():
+    options = config(eventhubs_connection_string=CONNECTION_STRING, databricks=True).kafka_reader_options()
+    assert options == {
+        **EVENTHUBS_OPTIONS,
+        "kafka.sasl.jaas.config": (
+            'kafkashaded.org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="$ConnectionString" password="{CONNECTION_STRING}";'
+        ),
+    }
+
+
+def test_databricks_task_parameters_and_the_secret_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "15.4")
+    monkeypatch.setenv("EVENTHUB_CONNECTION_STRING", CONNECTION_STRING)
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "BRONZE_PATH", "BRONZE_TABLE_NAME", "CHECKPOINT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    parsed = parse_args([
+        "--source", "kafka", "--topic", "sales-events", "--bronze-table", "main.bronze.sales_events",
+        "--checkpoint-dir", str(tmp_path / "cp"), "--trigger", "available-now",
+    ])
+    assert (parsed.databricks, parsed.bronze_table, parsed.bronze_path) == (True, "main.bronze.sales_events", "")
+    assert parsed.kafka_reader_options()["kafka.sasl.jaas.config"].startswith("kafkashaded.")
+    assert "retail-ns" not in repr(parsed) and "SharedAccessKey" not in repr(parsed)  # secret kept out of logs
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bronze-table", "main.bronze.sales_events"], "--checkpoint-dir (CHECKPOINT_DIR) is required on Databricks"),
+        (["--checkpoint-dir", "/tmp/cp"],
+         "--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE_NAME) is required on Databricks"),
+    ],
+)
+def test_databricks_has_no_local_defaults(monkeypatch, args, message):
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "15.4")
+    for name in ("BRONZE_PATH", "BRONZE_TABLE_NAME", "CHECKPOINT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as error:
+        parse_args(["--source", "files", "--landing-dir", "/tmp/landing", *args])
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bronze-table", "a.b.c.d"], "--bronze-table must be [catalog.]schema.table or table (got 'a.b.c.d')"),
+        (["--max-offsets-per-trigger", "lots"], "argument --max-offsets-per-trigger: invalid int value: 'lots'"),
+        (["--fail-on-data-loss", "maybe"], "--fail-on-data-loss must be true or false (got 'maybe')"),
+    ],
+)
+def test_bad_settings_are_named(monkeypatch, tmp_path, args, message):
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    monkeypatch.setenv("LAKEHOUSE_DIR", str(tmp_path))
+    with pytest.raises(ConfigError) as error:
+        parse_args(args)
+    assert str(error.value) == message
+
+
+def test_help_documents_the_kafka_defaults():
+    result = subprocess.run([sys.executable, "-m", "streaming_ingest", "--help"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert (
+        "maxOffsetsPerTrigger: offsets per micro-batch across all partitions, 0 = no limit "
+        "(MAX_OFFSETS_PER_TRIGGER; default 200000)"
+    ) in text
+    assert (
+        "failOnDataLoss: fail when unread offsets are gone (retention, topic recreated) rather than skip them "
+        "(FAIL_ON_DATA_LOSS; default true)"
+    ) in text
+    assert "EVENTHUB_CONNECTION_STRING" in text and "DATABRICKS_RUNTIME_VERSION" in text
+
+
+def test_the_entry_point_runs_as_a_file_like_a_spark_python_task(tmp_path):
+    """spark_python_task runs `streaming_ingest/__main__.py` as a script from another folder,
+    without the repo on sys.path (-S: not even the venv's .pth)."""
+    script = REPO_ROOT / "streaming_ingest" / "__main__.py"
+    result = subprocess.run([sys.executable, "-S", str(script), "--source", "pubsub"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert (result.returncode, result.stderr.strip()) == (
+        2, "streaming_ingest: error: --source must be one of files, kafka (got 'pubsub')"
+    )

@@ -1,0 +1,114 @@
+"""Fixtures for the local SQL warehouse tests: a throw-away lakehouse, a free port, and the real
+start/stop script, with a teardown that stops the server and fails if anything is left running."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from python_tests.conftest import REPO_ROOT, Lakehouse
+
+SCRIPT = REPO_ROOT / "scripts" / "warehouse" / "warehouse.py"
+SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live (non-zombie) processes whose command line contains `text`, e.g. a tmp lakehouse dir."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X") and text in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+class Warehouse:
+    """The warehouse server of one throw-away lakehouse, driven by scripts/warehouse/warehouse.py."""
+
+    def __init__(self, lakehouse: Lakehouse, port: int) -> None:
+        self.lakehouse = lakehouse
+        self.port = port
+        self.env = dict(lakehouse.env, WAREHOUSE_PORT=str(port), DBT_TARGET="warehouse")
+
+    def script(self, command: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), command], env=dict(self.env, **env), cwd=self.lakehouse.root,
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+    def start(self) -> subprocess.CompletedProcess:
+        result = self.script("start")
+        assert result.returncode == 0, f"start failed: {result.stderr}\n{result.stdout}\n{self.log_tail()}"
+        return result
+
+    def stop(self) -> subprocess.CompletedProcess:
+        return self.script("stop", timeout=120)
+
+    @property
+    def state_file(self) -> Path:
+        return self.lakehouse.root / "warehouse-server.json"
+
+    @property
+    def pid(self) -> int:
+        return json.loads(self.state_file.read_text())["pid"]
+
+    def log_tail(self, chars: int = 3000) -> str:
+        log = self.lakehouse.root / "logs" / "warehouse.log"
+        return log.read_text(errors="replace")[-chars:] if log.exists() else "(no warehouse log)"
+
+    def query(self, sql: str) -> list[tuple]:
+        from pyhive import hive
+
+        with contextlib.closing(hive.connect(host="127.0.0.1", port=self.port, username="pytest")) as conn:
+            cursor = conn.cursor()
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    def dbt(self, *args: str, **env: str) -> subprocess.Popen:
+        """Start a dbt command against the warehouse target (not waiting for it)."""
+        return subprocess.Popen(
+            [str(REPO_ROOT / ".venv" / "bin" / "dbt"), *args, "--target", "warehouse"],
+            env=dict(self.env, **env), cwd=self.lakehouse.root,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    def leftovers(self) -> list[int]:
+        return processes_mentioning(str(self.lakehouse.root))
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """A not-yet-started warehouse on a free port in its own lakehouse; always stopped after."""
+    wh = Warehouse(Lakehouse(tmp_path / "lakehouse"), free_port())
+    try:
+        yield wh
+    finally:
+        wh.stop()
+        left = wh.leftovers()
+        for pid in left:  # never leave a JVM behind for the next engineer, even on failure
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2 if left else 0)
+        assert not left, f"processes left running after stop: {left}"
