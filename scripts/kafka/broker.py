@@ -210,7 +210,11 @@ class KafkaBroker:
 
     def _format(self, deps: Path) -> None:
         assert self.dir is not None
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # Kafka's cluster ids are url-safe base64 of 16 bytes; one starting with '-' would be
+        # read as an option by the storage tool, so draw until it does not.
+        cluster_id = "-"
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         command = self._java(deps, STORAGE_TOOL, "format", "-t", cluster_id,
                              "-c", str(self.dir / "server.properties"), "--ignore-formatted")
         try:
