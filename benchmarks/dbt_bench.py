@@ -60,6 +60,13 @@ def ingest(env: dict[str, str]) -> float:
     return sh([sys.executable, "-m", "streaming_ingest", "--trigger", "available-now", "--driver-memory", "2g"], env)
 
 
+def emit_table(table: str, out: str) -> None:
+    """Print a benchmark's Markdown table and keep a copy in `out`."""
+    print(table)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(table + "\n")
+
+
 def size_run(size: int, work: Path) -> dict[str, float]:
     lakehouse = work / f"lh-{size}"
     env = env_for(lakehouse)
@@ -155,10 +162,7 @@ def main() -> int:
     sample = sample_run(work)
     rows.append(f"| `dbt build -s sales_by_day+` on the sample (median of 3, Spark start incl.) | {sample:.0f} s "
                 f"| ≤ 30 s {'✓' if sample <= 30 else '✗'} |")
-    table = "\n".join(rows)
-    print(table)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(table + "\n")
+    emit_table("\n".join(rows), args.out)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dbt_bench import MODELS, REPO_ROOT, env_for, ingest, produce  # noqa: E402
+from dbt_bench import MODELS, REPO_ROOT, emit_table, env_for, ingest, produce  # noqa: E402
 
 KPI_SQL = """
 create or replace view staged as
@@ -104,9 +104,7 @@ print(time.monotonic() - t if ok else -1)
         f"| DuckDB over Parquet ({args.events:,} events, {rows:,} valid sales) | {duck_s:.1f} s | 1.0× |",
         f"| local Spark + Delta, `dbt run --full-refresh` (Spark started) | {spark_s:.1f} s | {spark_s / duck_s:.1f}× |",
     ])
-    print(table)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(table + "\n")
+    emit_table(table, args.out)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
