@@ -12,13 +12,19 @@
         {%- set table = env_var('BRONZE_TABLE', 'sales_events') -%}
         {%- do run_query(
             "create table if not exists delta.`" ~ path ~ "` (" ~ bronze_columns_ddl()
-            ~ ") using delta tblproperties ('delta.appendOnly' = 'true')"
+            ~ ") using delta tblproperties (" ~ bronze_table_properties() ~ ")"
         ) -%}
         {%- do run_query("create schema if not exists " ~ schema) -%}
         {%- do run_query(
             "create table if not exists " ~ schema ~ "." ~ table ~ " using delta location '" ~ path ~ "'"
         ) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The streaming job's bronze table properties (streaming_ingest/sinks.py TABLE_PROPERTIES; a test checks). -#}
+{% macro bronze_table_properties() -%}
+    'delta.appendOnly' = 'true',
+    'delta.dataSkippingStatsColumns' = 'ingestion_time,kafka_partition,kafka_offset,kafka_timestamp'
 {%- endmacro %}
 
 {#- The bronze schema, the same as streaming_ingest/bronze.py BRONZE_SCHEMA (a test checks). -#}

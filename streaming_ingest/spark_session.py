@@ -39,6 +39,10 @@ def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partition
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
         "spark.databricks.delta.snapshotPartitions": "2",
+        # HotSpot does not JIT-compile a method over 8000 bytes of bytecode; Spark's default
+        # limit (65535) lets the bronze parse's whole-stage code grow past it and run
+        # interpreted at half speed. At 8000 Spark splits such a stage instead.
+        "spark.sql.codegen.hugeMethodLimit": "8000",
         "spark.sql.streaming.stateStore.providerClass": (
             "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"
         ),

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from streaming_ingest.bronze import BRONZE_SCHEMA
+from streaming_ingest.sinks import TABLE_PROPERTIES
 
 MACRO = Path(__file__).resolve().parents[2] / "macros" / "register_bronze.sql"
 
@@ -20,3 +21,11 @@ def test_register_bronze_macro_declares_the_job_schema():
     ]
     job = [(f.name, f.dataType.simpleString().replace("integer", "int")) for f in BRONZE_SCHEMA.fields]
     assert declared == job
+
+
+def test_register_bronze_macro_sets_the_job_table_properties():
+    text = MACRO.read_text()
+    body = text[text.index("macro bronze_table_properties") :]
+    body = body[body.index("-%}") + 3 : body.index("{%- endmacro")]
+    declared = dict(re.findall(r"'([\w.]+)'\s*=\s*'([^']*)'", body))
+    assert declared == TABLE_PROPERTIES
