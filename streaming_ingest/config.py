@@ -53,6 +53,7 @@ class IngestConfig:
     topic: str = "sales-events"
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int = 200_000
+    min_partitions: int = 0
     fail_on_data_loss: bool = True
     kafka_options: dict[str, str] = field(default_factory=dict)
     databricks: bool = False
@@ -91,6 +92,8 @@ class IngestConfig:
                 raise ConfigError(
                     f"--starting-offsets must be earliest, latest or a JSON offsets object (got {self.starting_offsets!r})"
                 )
+        if self.min_partitions < 0:
+            raise ConfigError(f"--min-partitions must be >= 0 (got {self.min_partitions})")
         if self.max_files_per_trigger < 0:
             raise ConfigError(f"--max-files-per-trigger must be >= 0 (got {self.max_files_per_trigger})")
         if not self.bronze_path and not self.bronze_table:
@@ -118,6 +121,8 @@ class IngestConfig:
         }
         if self.max_offsets_per_trigger:
             options["maxOffsetsPerTrigger"] = str(self.max_offsets_per_trigger)
+        if self.min_partitions:
+            options["minPartitions"] = str(self.min_partitions)
         if self.bootstrap_servers:
             options["kafka.bootstrap.servers"] = self.bootstrap_servers
         else:
@@ -232,6 +237,11 @@ def build_parser(env: dict[str, str] | os._Environ, base: str) -> argparse.Argum
                        default=_env_int(env, "MAX_OFFSETS_PER_TRIGGER", "--max-offsets-per-trigger", 200_000),
                        help="maxOffsetsPerTrigger: offsets per micro-batch across all partitions, 0 = no "
                             "limit (MAX_OFFSETS_PER_TRIGGER; default 200000)")
+    kafka.add_argument("--min-partitions", type=int,
+                       default=_env_int(env, "MIN_PARTITIONS", "--min-partitions", 0),
+                       help="minPartitions: split Kafka partitions into at least this many Spark tasks "
+                            "per micro-batch, e.g. 2x the cores when there are fewer partitions than "
+                            "cores or they are uneven (MIN_PARTITIONS; default 0 = one task per partition)")
     kafka.add_argument("--fail-on-data-loss", default=env.get("FAIL_ON_DATA_LOSS", "true"),
                        help="failOnDataLoss: fail when unread offsets are gone (retention, topic "
                             "recreated) rather than skip them (FAIL_ON_DATA_LOSS; default true)")
@@ -296,6 +306,7 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         topic=args.topic,
         starting_offsets=args.starting_offsets,
         max_offsets_per_trigger=args.max_offsets_per_trigger,
+        min_partitions=args.min_partitions,
         fail_on_data_loss=_env_bool(str(args.fail_on_data_loss)),
         kafka_options=kafka_options,
         databricks=args.databricks,

@@ -36,13 +36,14 @@ def config(**values) -> IngestConfig:
 def test_plain_kafka_options():
     options = config(
         bootstrap_servers="127.0.0.1:9092", topic="t1", starting_offsets="latest", max_offsets_per_trigger=0,
-        fail_on_data_loss=False, kafka_options={"fetch.max.bytes": "1048576", "kafka.client.id": "x"},
+        min_partitions=6, fail_on_data_loss=False, kafka_options={"fetch.max.bytes": "1048576", "kafka.client.id": "x"},
     ).kafka_reader_options()
     assert options == {
         "subscribe": "t1",
         "startingOffsets": "latest",
         "failOnDataLoss": "false",
         "includeHeaders": "false",
+        "minPartitions": "6",
         "kafka.bootstrap.servers": "127.0.0.1:9092",
         "kafka.fetch.max.bytes": "1048576",
         "kafka.client.id": "x",
@@ -108,6 +109,7 @@ def test_databricks_has_no_local_defaults(monkeypatch, args, message):
         (["--bronze-table", "a.b.c.d"], "--bronze-table must be [catalog.]schema.table or table (got 'a.b.c.d')"),
         (["--max-offsets-per-trigger", "lots"], "argument --max-offsets-per-trigger: invalid int value: 'lots'"),
         (["--fail-on-data-loss", "maybe"], "--fail-on-data-loss must be true or false (got 'maybe')"),
+        (["--min-partitions", "-1"], "--min-partitions must be >= 0 (got -1)"),
     ],
 )
 def test_bad_settings_are_named(monkeypatch, tmp_path, args, message):
