@@ -83,17 +83,29 @@ def stream_section(cycles: int, rate: int) -> str:
         time.sleep(1)
     sampler.stop()
     cycles_stats = json.loads(stats_file.read_text()) if stats_file.exists() else []
-    p50s = [c["latency_p50_s"] for c in cycles_stats[1:] if c.get("latency_p50_s") is not None]
-    p95s = [c["latency_p95_s"] for c in cycles_stats[1:] if c.get("latency_p95_s") is not None]
-    cycle_s = [c["cycle_s"] for c in cycles_stats[1:] if c.get("cycle_s")]
+    # Cycle 1 builds everything from scratch and cycle 2 is the first incremental one, in a JVM
+    # that is still compiling its hot code: they are shown apart from the steady state.
+    warmup, steady = cycles_stats[1:2], cycles_stats[2:]
+
+    def values(cycles: list[dict], key: str) -> list[float]:
+        return [c[key] for c in cycles if c.get(key) is not None]
+
     rows = ["| measure | value | goal |", "|---|---:|---|"]
+    p95s = values(steady, "latency_p95_s")
     if p95s:
         p95 = max(p95s)
         rows += [
-            f"| dbt cycle (incremental build of silver + gold), median | {statistics.median(cycle_s):.0f} s | |",
-            f"| event → gold latency p50 (median over cycles) | {statistics.median(p50s):.0f} s | |",
-            f"| event → gold latency p95 (worst cycle) | {p95:.0f} s | ≤ 60 s {'✓' if p95 <= 60 else '✗'} |",
+            f"| dbt cycle (incremental build of silver + gold), median of cycles 3–{len(cycles_stats)} "
+            f"| {statistics.median(values(steady, 'cycle_s')):.0f} s | |",
+            f"| event → gold latency p50, median of cycles 3–{len(cycles_stats)} "
+            f"| {statistics.median(values(steady, 'latency_p50_s')):.0f} s | |",
+            f"| event → gold latency p95, worst of cycles 3–{len(cycles_stats)} | {p95:.0f} s "
+            f"| ≤ 60 s {'✓' if p95 <= 60 else '✗'} |",
         ]
+        for c in warmup:
+            if c.get("latency_p95_s") is not None:
+                rows.append(f"| warm-up: first incremental cycle (JIT still compiling): cycle time, p95 "
+                            f"| {c['cycle_s']:.0f} s, {c['latency_p95_s']:.0f} s | |")
     else:
         rows.append("| event → gold latency | no data (see the stream logs) | ≤ 60 s ✗ |")
     for name, peak in sampler.peaks.items():
