@@ -113,12 +113,12 @@ def parse_payload(
     - exact: `try_parse_json` to a variant, then each field's JSON type and value. Exact for
       every input, but ~20 µs of CPU per event.
     - fast: Spark's JSON reader (`from_json`) straight into the contract's types, ~5 µs. It is
-      used for a row only when it cannot differ from the exact path: the payload is a valid
-      JSON object (the variant parse, which also rejects trailing text and repeated keys,
-      runs for every row — it is the cheap part), every typed field converted, no string
-      field holds an object, an array or a fractional number, and both prices are plain
-      6-decimal values. Every other row (malformed and wrongly typed values: the dirty few
-      percent) takes the exact path.
+      used for a row only when it cannot differ from the exact path: the payload is one valid
+      JSON object (checked for every row by the variant parse, the cheap part: it rejects
+      repeated keys, and the payload is wrapped so that trailing text fails too), every typed
+      field converted, no string field holds an object, an array or a fractional number, and
+      both prices are plain 6-decimal values. Every other row (malformed and wrongly typed
+      values: the dirty few percent) takes the exact path.
 
     Returns `frame` with working columns added and the parsed columns over it. The exact path
     runs in its own projections over a variant that is null for fast rows, so fast rows skip it.
