@@ -48,14 +48,14 @@ class PeakSampler(threading.Thread):
         self.pids: dict[str, int] = {}
         self.peaks: dict[str, int] = {}
         self.total_peak = 0
-        self._stop = threading.Event()
+        self._stopping = threading.Event()  # not _stop: threading.Thread uses that name
         self.exclude_children: dict[str, set[int]] = {}
 
     def watch(self, name: str, pid: int) -> None:
         self.pids[name] = pid
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             tree = _children()
             values = {}
             claimed: set[int] = set(self.pids.values())
@@ -69,7 +69,7 @@ class PeakSampler(threading.Thread):
             time.sleep(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(timeout=5)
 
 
