@@ -82,14 +82,17 @@ from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
 dbt = dbtRunner()
 assert dbt.invoke(["seed", "--quiet"]).success
-spark = SparkSession.getActiveSession()
+spark = SparkSession.builder.getOrCreate()  # the session dbt started (active only in dbt's thread)
 spark.read.format("delta").load("{lakehouse}/bronze/sales_events").write.mode("overwrite").parquet("{parquet}")
 t = time.monotonic(); ok = dbt.invoke(["run", "--quiet", "--full-refresh", *{MODELS!r}]).success
 print(time.monotonic() - t if ok else -1)
 """
-    out = subprocess.run([sys.executable, "-c", spark_code], cwd=REPO_ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    spark_s = float(out)
+    result = subprocess.run([sys.executable, "-c", spark_code], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise SystemExit(f"duckdb_reference: the Spark side failed:\n{result.stderr[-3000:]}")
+    spark_s = float(result.stdout.strip().splitlines()[-1])
+    if spark_s < 0:
+        raise SystemExit("duckdb_reference: `dbt run --full-refresh` failed; see the dbt log in the work folder")
     import duckdb
 
     con = duckdb.connect()
