@@ -73,6 +73,8 @@ def local_spark(
     dbt command runs (Derby allows one process at a time).
     """
     conf = local_spark_conf(app_name, driver_memory, shuffle_partitions)
+    # the JVM inherits this: fewer glibc malloc arenas, lower resident memory (bin/lakehouse-env)
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     if lakehouse_dir:
         conf.update(metastore_conf(lakehouse_dir))
         base = Path(lakehouse_dir).resolve()
