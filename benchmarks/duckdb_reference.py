@@ -98,7 +98,8 @@ print(time.monotonic() - t if ok else -1)
     con = duckdb.connect()
     con.execute("set threads = 2")
     started = time.monotonic()
-    con.execute(KPI_SQL.format(bronze=parquet, seeds=REPO_ROOT / "seeds"))
+    # plain replacement: the SQL has regex braces ({4}) that str.format would take as fields
+    con.execute(KPI_SQL.replace("{bronze}", str(parquet)).replace("{seeds}", str(REPO_ROOT / "seeds")))
     duck_s = time.monotonic() - started
     rows = con.execute("select count(*) from valid").fetchone()[0]
     table = "\n".join([
