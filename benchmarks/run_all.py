@@ -120,23 +120,7 @@ def stream_section(cycles: int, rate: int) -> str:
     return "### make stream (event → gold, memory)\n\n" + "\n".join(rows) + "\n"
 
 
-PARTS = ("producer", "ingest", "dbt", "stream", "duckdb", "warehouse")
-
-
 def main() -> int:
-    wanted = [p.strip() for p in os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",") if p.strip()]
-    unknown = sorted(set(wanted) - set(PARTS))
-    if unknown:
-        print(f"run_all: BENCH_PARTS: unknown part(s) {', '.join(unknown)}; known: {', '.join(PARTS)}",
-              file=sys.stderr)
-        return 2
-    ARTIFACTS.mkdir(exist_ok=True)
-    started = time.monotonic()
-    header = [
-        "# Benchmark report\n",
-        f"Machine: {os.cpu_count()} cores; {'QUICK sizes' if QUICK else 'full sizes'}; parts: "
-        f"{', '.join(wanted)}. Each figure is next to its goal.\n",
-    ]
     runs = {
         "producer": lambda: section("Producer", "producer_bench.py",
                                     ["--files-events", "200000", "--kafka-events", "100000"] if QUICK else []),
@@ -148,6 +132,19 @@ def main() -> int:
                                   ["--events", "200000"] if QUICK else []),
         "warehouse": lambda: section("Local SQL warehouse", "warehouse_bench.py", []),
     }
+    wanted = [p.strip() for p in os.environ.get("BENCH_PARTS", ",".join(runs)).split(",") if p.strip()]
+    unknown = sorted(set(wanted) - set(runs))
+    if unknown:
+        print(f"run_all: BENCH_PARTS: unknown part(s) {', '.join(unknown)}; known: {', '.join(runs)}",
+              file=sys.stderr)
+        return 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    started = time.monotonic()
+    header = [
+        "# Benchmark report\n",
+        f"Machine: {os.cpu_count()} cores; {'QUICK sizes' if QUICK else 'full sizes'}; parts: "
+        f"{', '.join(wanted)}. Each figure is next to its goal.\n",
+    ]
     parts: list[str] = []
     for name in wanted:
         try:

@@ -32,12 +32,12 @@ PARSED = [
     "currency",
 ]
 
-def bronze_of(spark, payloads: list[str]):
+def bronze_of(spark, payloads: list[str], *, fast: bool = True):
     raw = spark.createDataFrame(
         [(p, "file:/landing/a.json", i) for i, p in enumerate(payloads)],
         "payload string, source_file string, source_position bigint",
     )
-    return to_bronze(raw, source_kind="files", ingestion_time=F.lit(INGESTED).cast("timestamp"))
+    return to_bronze(raw, source_kind="files", ingestion_time=F.lit(INGESTED).cast("timestamp"), fast=fast)
 
 def expected(**values) -> Row:
     row = {name: None for name in PARSED}
@@ -185,13 +185,7 @@ ODD_PAYLOADS = [
 
 def test_fast_and_exact_paths_agree_on_odd_payloads(spark):
     fast = bronze_of(spark, ODD_PAYLOADS).collect()
-    raw = spark.createDataFrame(
-        [(p, "file:/landing/a.json", i) for i, p in enumerate(ODD_PAYLOADS)],
-        "payload string, source_file string, source_position bigint",
-    )
-    exact = to_bronze(
-        raw, source_kind="files", ingestion_time=F.lit(INGESTED).cast("timestamp"), fast=False
-    ).collect()
+    exact = bronze_of(spark, ODD_PAYLOADS, fast=False).collect()
     assert len(fast) == len(ODD_PAYLOADS)
     by_position = {row.source_position: row for row in exact}
     for row in fast:
