@@ -12,7 +12,7 @@ final as (
         -- keys
         sales_date,
         channel_id,
-        channel_name,
+        coalesce(channel_name, 'unknown') as channel_name,
         region,
 
         -- measures

@@ -28,47 +28,33 @@ events as (
 
 ),
 
-candidates as (
+ranking as (
 
+    -- what "first ingested" compares: the new rows, and the rows already in silver for the
+    -- same transaction_ids (only their ordering columns: they are never written again)
     select
-        *,
-        false as is_loaded,
-        {{ run_loaded_at() }} as loaded_at
+        transaction_id,
+        record_id,
+        ingestion_time,
+        source_file,
+        source_position,
+        kafka_partition,
+        kafka_offset,
+        false as is_loaded
     from events
 
     {% if is_incremental() %}
     union all
 
     select
-        existing.record_id,
         existing.transaction_id,
-        existing.store_id,
-        existing.channel_id,
-        existing.product_id,
-        existing.customer_id,
-        cast(null as string) as rejection_reason,
-        true as is_valid,
-        existing.event_timestamp_raw,
-        existing.event_at,
-        existing.sales_date,
-        existing.quantity,
-        existing.unit_price,
-        existing.discount_pct,
-        existing.payment_method,
-        existing.currency,
-        existing.total_amount,
-        existing.ticket_category,
-        existing.raw_payload,
+        existing.record_id,
         existing.ingestion_time,
-        existing.source_kind,
         existing.source_file,
         existing.source_position,
-        existing.kafka_topic,
         existing.kafka_partition,
         existing.kafka_offset,
-        existing.kafka_timestamp,
-        true as is_loaded,
-        existing.loaded_at
+        true as is_loaded
     from {{ this }} as existing
     left semi join events
         on existing.transaction_id = events.transaction_id
@@ -76,22 +62,38 @@ candidates as (
 
 ),
 
-ranked as (
+winners as (
 
-    select
-        *,
-        row_number() over (
-            partition by transaction_id
-            order by
-                ingestion_time asc,
-                source_file asc,
-                source_position asc,
-                kafka_partition asc,
-                kafka_offset asc,
-                record_id asc,
-                is_loaded desc
-        ) as copy_number
-    from candidates
+    -- new rows that are the first copy of their transaction_id
+    select record_id
+    from (
+        select
+            record_id,
+            is_loaded,
+            row_number() over (
+                partition by transaction_id
+                order by
+                    ingestion_time asc,
+                    source_file asc,
+                    source_position asc,
+                    kafka_partition asc,
+                    kafka_offset asc,
+                    record_id asc,
+                    is_loaded desc
+            ) as copy_number
+        from ranking
+    ) as ranked
+    where copy_number = 1
+        and not is_loaded
+
+),
+
+new_winners as (
+
+    select events.*
+    from events
+    left semi join winners
+        on events.record_id = winners.record_id
 
 ),
 
@@ -129,11 +131,9 @@ final as (
         kafka_partition,
         kafka_offset,
         kafka_timestamp,
-        loaded_at
+        {{ run_loaded_at() }} as loaded_at
 
-    from ranked
-    where copy_number = 1
-        and not is_loaded
+    from new_winners
 
 )
 

@@ -7,33 +7,26 @@
     )
 }}
 
-{#- Purchases per identified customer; incremental runs recompute the customers with new sales. -#}
+{#-
+  Purchases per identified customer. Incremental runs read only the silver rows loaded since
+  the newest loaded_at here and add their aggregate to the customers' rows (counts and sums
+  add, first/last purchase combine), when additive_increment() confirms silver only gained
+  rows; otherwise they recompute every customer from all of silver.
+-#}
+{%- set additive = additive_increment('purchases', 'customer_id is not null') %}
+
 with
-
-{% if is_incremental() %}
-touched as (
-
-    -- the customer_ids that received new silver rows since the last run
-    select distinct customer_id
-    from {{ ref('sales_enriched') }}
-    where {{ loaded_after_filter() }}
-
-),
-{% endif %}
 
 sales as (
 
-    select enriched.*
-    from {{ ref('sales_enriched') }} as enriched
-    {% if is_incremental() %}
-    left semi join touched
-        on enriched.customer_id = touched.customer_id
+    select * from {{ ref('sales_enriched') }}
+    {% if additive %}
+    where {{ loaded_after_filter() }}
     {% endif %}
-    where enriched.customer_id is not null
 
 ),
 
-final as (
+aggregated as (
 
     select
         -- keys
@@ -51,8 +44,43 @@ final as (
         max(loaded_at) as loaded_at
 
     from sales
+    where customer_id is not null
     group by customer_id
 
+),
+
+{% if additive %}
+final as (
+
+    -- least/greatest skip nulls: a customer not here yet takes the new aggregate as is
+    select
+        -- keys
+        aggregated.customer_id,
+
+        -- measures
+        aggregated.purchases + coalesce(existing.purchases, 0) as purchases,
+        cast(
+            aggregated.total_spent + coalesce(existing.total_spent, 0) as decimal(18, 2)
+        ) as total_spent,
+
+        -- timestamps
+        least(aggregated.first_purchase_at, existing.first_purchase_at) as first_purchase_at,
+        greatest(aggregated.last_purchase_at, existing.last_purchase_at) as last_purchase_at,
+
+        -- lineage
+        aggregated.loaded_at
+
+    from aggregated
+    left join {{ this }} as existing
+        on aggregated.customer_id = existing.customer_id
+
 )
+{% else %}
+final as (
+
+    select * from aggregated
+
+)
+{% endif %}
 
 select * from final

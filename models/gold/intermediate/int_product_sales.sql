@@ -7,32 +7,25 @@
     )
 }}
 
-{#- Sales per product; incremental runs recompute the products with new sales. -#}
+{#-
+  Sales per product. Incremental runs read only the silver rows loaded since the newest
+  loaded_at here and add their aggregate to the products' rows, when additive_increment()
+  confirms silver only gained rows; otherwise they recompute every product from all of silver.
+-#}
+{%- set additive = additive_increment('transactions') %}
+
 with
-
-{% if is_incremental() %}
-touched as (
-
-    -- the product_ids that received new silver rows since the last run
-    select distinct product_id
-    from {{ ref('sales_enriched') }}
-    where {{ loaded_after_filter() }}
-
-),
-{% endif %}
 
 sales as (
 
-    select enriched.*
-    from {{ ref('sales_enriched') }} as enriched
-    {% if is_incremental() %}
-    left semi join touched
-        on enriched.product_id = touched.product_id
+    select * from {{ ref('sales_enriched') }}
+    {% if additive %}
+    where {{ loaded_after_filter() }}
     {% endif %}
 
 ),
 
-final as (
+aggregated as (
 
     select
         -- keys
@@ -49,6 +42,34 @@ final as (
     from sales
     group by product_id
 
+),
+
+{% if additive %}
+final as (
+
+    select
+        -- keys
+        aggregated.product_id,
+
+        -- measures
+        aggregated.transactions + coalesce(existing.transactions, 0) as transactions,
+        aggregated.units_sold + coalesce(existing.units_sold, 0) as units_sold,
+        cast(aggregated.revenue + coalesce(existing.revenue, 0) as decimal(18, 2)) as revenue,
+
+        -- lineage
+        aggregated.loaded_at
+
+    from aggregated
+    left join {{ this }} as existing
+        on aggregated.product_id = existing.product_id
+
 )
+{% else %}
+final as (
+
+    select * from aggregated
+
+)
+{% endif %}
 
 select * from final

@@ -8,35 +8,25 @@
 }}
 
 {#-
-  Daily sales per channel and region. Incremental runs recompute whole days: every
-  (date, channel, region) of a day that received a new silver row since the last run, late
-  events included (they count on their own sales_date).
+  Daily sales per channel and region (late events count on their own sales_date). Incremental
+  runs read only the silver rows loaded since the newest loaded_at here and add their
+  aggregate to the (date, channel, region) rows they touch, when additive_increment() confirms
+  silver only gained rows; otherwise they recompute every day from all of silver.
 -#}
+{%- set additive = additive_increment('transactions') %}
+
 with
-
-{% if is_incremental() %}
-touched as (
-
-    -- the sales_dates that received new silver rows since the last run
-    select distinct sales_date
-    from {{ ref('sales_enriched') }}
-    where {{ loaded_after_filter() }}
-
-),
-{% endif %}
 
 sales as (
 
-    select enriched.*
-    from {{ ref('sales_enriched') }} as enriched
-    {% if is_incremental() %}
-    left semi join touched
-        on enriched.sales_date = touched.sales_date
+    select * from {{ ref('sales_enriched') }}
+    {% if additive %}
+    where {{ loaded_after_filter() }}
     {% endif %}
 
 ),
 
-final as (
+aggregated as (
 
     select
         -- keys
@@ -44,8 +34,8 @@ final as (
         channel_id,
         coalesce(region, 'unknown') as region,
 
-        -- attributes
-        coalesce(max(channel_name), 'unknown') as channel_name,
+        -- attributes (null for a channel missing from channels.csv; sales_by_day says unknown)
+        max(channel_name) as channel_name,
 
         -- measures
         count(*) as transactions,
@@ -58,6 +48,44 @@ final as (
     from sales
     group by sales_date, channel_id, coalesce(region, 'unknown')
 
+),
+
+{% if additive %}
+final as (
+
+    -- greatest skips nulls, like max() over all the group's rows
+    select
+        -- keys
+        aggregated.sales_date,
+        aggregated.channel_id,
+        aggregated.region,
+
+        -- attributes
+        greatest(aggregated.channel_name, existing.channel_name) as channel_name,
+
+        -- measures
+        aggregated.transactions + coalesce(existing.transactions, 0) as transactions,
+        aggregated.units + coalesce(existing.units, 0) as units,
+        cast(
+            aggregated.total_amount + coalesce(existing.total_amount, 0) as decimal(18, 2)
+        ) as total_amount,
+
+        -- lineage
+        aggregated.loaded_at
+
+    from aggregated
+    left join {{ this }} as existing
+        on aggregated.sales_date = existing.sales_date
+            and aggregated.channel_id = existing.channel_id
+            and aggregated.region = existing.region
+
 )
+{% else %}
+final as (
+
+    select * from aggregated
+
+)
+{% endif %}
 
 select * from final
