@@ -42,3 +42,21 @@
     from a cross join b
     where a.n != b.n
 {% endtest %}
+
+{#- None of `columns` holds a null: one scan for all of them (one query instead of one per
+    column); a failing row names the column and how many rows are null in it. -#}
+{% test not_null_columns(model, columns) %}
+    with null_counts as (
+        select
+        {%- for column in columns %}
+            sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+        from {{ model }}
+    )
+    {% for column in columns %}
+    select '{{ column }}' as column_name, {{ column }} as null_rows
+    from null_counts
+    where {{ column }} > 0
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+{% endtest %}

@@ -54,33 +54,44 @@
 {%- endmacro %}
 
 {#-
-  True when this incremental run of a gold aggregate may add the new silver rows' aggregate to
-  the rows already here (counts and sums add up, min/max combine) instead of re-reading silver:
-  every sales_enriched row at or before this model's watermark (newest `loaded_at`) is exactly
-  what it has already counted — `counted` summed here equals the number of such silver rows
-  (`where` restricts them like the model does). That holds while silver only gains rows, which
-  is what every incremental run with bronze_lookback_minutes 0 does. It fails, and the model
-  recomputes from all of silver, when a row was replaced (a lookback re-read found an earlier
-  copy: the row comes back with a new loaded_at) or silver was rebuilt without this model.
-  Unit tests override this macro to pick a branch. One query; false on a first or full build.
+  True when, since this model's last run, `upstream` (a model with `loaded_at`) has only
+  gained rows: the upstream rows at or before this model's watermark (its newest `loaded_at`)
+  are exactly the ones it has already taken — their number equals `taken` here (an aggregate
+  over {{ this }}: count(*) for a row-per-row model, the sum of a count column for an
+  aggregate), `where` restricting the upstream rows like the model does. Then the upstream
+  rows after the watermark are all new: a row-per-row model can append them, an aggregate can
+  add theirs to its rows (counts and sums add, min/max combine). Every incremental run does
+  that with bronze_lookback_minutes 0. The check fails when an upstream row was replaced (a
+  lookback re-read found an earlier copy: it comes back with a new loaded_at) or the upstream
+  was rebuilt without this model: the run logs `otherwise` (what the model does instead). One
+  query; false on a first or full build. Unit tests override the macro to pick a branch.
 -#}
-{% macro additive_increment(counted, where=none) -%}
+{% macro upstream_only_gained_rows(upstream, otherwise, taken='count(*)', where=none) -%}
     {%- if not (execute and is_incremental()) -%}
         {{- return(false) -}}
     {%- endif -%}
     {%- set check -%}
         select
-            (select coalesce(sum({{ counted }}), 0) from {{ this }})
+            (select coalesce({{ taken }}, 0) from {{ this }})
             = (
                 select count(*)
-                from {{ ref('sales_enriched') }}
+                from {{ upstream }}
                 where loaded_at <= (select max(loaded_at) from {{ this }})
                     {%- if where %} and {{ where }}{% endif %}
-            ) as is_additive
+            ) as only_gained
     {%- endset -%}
-    {%- set is_additive = run_query(check).columns[0].values()[0] -%}
-    {%- if not is_additive -%}
-        {%- do log(this ~ ": silver changed beyond new rows since the last run: recomputing from all of it", info=true) -%}
+    {%- set only_gained = run_query(check).columns[0].values()[0] -%}
+    {%- if not only_gained -%}
+        {%- do log(this ~ ": " ~ upstream ~ " changed beyond new rows since the last run: "
+            ~ otherwise, info=true) -%}
     {%- endif -%}
-    {{- return(is_additive) -}}
+    {{- return(only_gained) -}}
+{%- endmacro %}
+
+{#- Silver and fct_sales append their new rows when no row can be replaced — a bronze row
+    ingested after the newest one loaded never outranks a loaded copy, so with
+    bronze_lookback_minutes 0 every winner is a new transaction_id — and merge on the key
+    otherwise. Appending skips the MERGE's scan of the table's keys. -#}
+{% macro row_model_strategy() -%}
+    {{- return('append' if var('bronze_lookback_minutes') | int == 0 else 'merge') -}}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {{
     config(
         unique_key='transaction_id',
-        incremental_strategy='merge',
+        incremental_strategy=row_model_strategy(),
         on_schema_change='fail',
     )
 }}
@@ -10,14 +10,31 @@
   sales_simple LEFT JOIN the five dimensions. An id missing from its dimension keeps the sale
   with null attributes and a has_unknown_* flag; no row is ever dropped. Dimension changes
   (new seeds) reach rows already enriched with `dbt build --full-refresh -s sales_enriched+`.
+  Incremental: the sales_simple rows loaded since the newest loaded_at here, appended
+  (row_model_strategy; merged on transaction_id with a bronze lookback). Should sales_simple
+  have changed beyond new rows (rebuilt alone), the append skips transaction_ids already here.
 -#}
+{%- set skip_loaded = is_incremental() and row_model_strategy() == 'append'
+    and not upstream_only_gained_rows(ref('sales_simple'), 'appending only the transaction_ids not here yet') %}
+
 with
 
-sales as (
+upstream as (
 
     select * from {{ ref('sales_simple') }}
     {% if is_incremental() %}
     where {{ loaded_after_filter() }}
+    {% endif %}
+
+),
+
+sales as (
+
+    select upstream.*
+    from upstream
+    {% if skip_loaded %}
+    left anti join {{ this }} as loaded
+        on upstream.transaction_id = loaded.transaction_id
     {% endif %}
 
 ),

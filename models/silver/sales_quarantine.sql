@@ -1,12 +1,16 @@
 {{
     config(
         unique_key='record_id',
-        incremental_strategy='merge',
+        incremental_strategy='append',
         on_schema_change='fail',
     )
 }}
 
-{#- Every bronze row that breaks a contract rule, with the first failing rule as its reason. -#}
+{#-
+  Every bronze row that breaks a contract rule, with the first failing rule as its reason.
+  Incremental runs append the new bronze rows' failures; rows a lookback re-reads are
+  recognised by record_id and skipped, so appending never doubles a row.
+-#}
 with
 
 events as (

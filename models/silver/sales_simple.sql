@@ -1,7 +1,7 @@
 {{
     config(
         unique_key='transaction_id',
-        incremental_strategy='merge',
+        incremental_strategy=row_model_strategy(),
         on_schema_change='fail',
     )
 }}
@@ -13,8 +13,9 @@
   (counted by the conservation test).
 
   Incremental runs rank the new bronze rows together with the rows already in silver for the
-  same transaction_ids, so "first ingested" holds across runs; only a new winner is merged
-  (MERGE never sees two source rows for one target row).
+  same transaction_ids, so "first ingested" holds across runs; only a new winner is written
+  (MERGE never sees two source rows for one target row). With bronze_lookback_minutes 0 a
+  new winner is always a new transaction_id, so the run appends (row_model_strategy).
 -#}
 with
 

@@ -272,15 +272,16 @@ STAGE_C = [
 
 
 def test_gold_stays_exact_when_silver_is_rebuilt_alone(spark, built):
-    """sales_simple rebuilt on its own gives every silver row a new loaded_at: the next
-    incremental build must notice (additive_increment) and recompute gold from all of
-    silver instead of adding the whole of silver a second time."""
-    built.dbt("run", "--full-refresh", "--select", "sales_simple")
+    """Silver rebuilt on its own gives every silver row a new loaded_at: the next incremental
+    run must notice (upstream_only_gained_rows) — the gold aggregates recompute from all of
+    silver instead of adding it a second time, fct_sales appends only new transaction_ids."""
+    built.dbt("run", "--full-refresh", "--select", "sales_simple", "sales_enriched")
     built.write_landing_file("sales-c.json", STAGE_C)
     built.ingest()
     # `run`, not `build`: the data tests ran in the tests above; this is about the models' logic
     result = built.dbt("run")
-    assert result.stdout.count("recomputing from all of it") == 3  # the three intermediates
+    assert result.stdout.count("changed beyond new rows since the last run: recomputing from all of it") == 3
+    assert result.stdout.count("changed beyond new rows since the last run: appending only the transaction_ids") == 1
     tables = {
         "sales_by_day": "sales_date,channel_id,region",
         "top_customers": "spend_rank",
@@ -291,10 +292,13 @@ def test_gold_stays_exact_when_silver_is_rebuilt_alone(spark, built):
     assert day[("2026-11-09", "C01", region("S001"))] == by_day("2026-11-09", "C01", "S001", 1, 3, "12.00", "12.00")
     top = incremental["top_customers"][0]
     assert (top.customer_id, top.purchases, top.total_spent) == ("CU00001", 4, D("530.00"))
+    read = spark.read.format("delta").load
+    fct = read(built.table_path("gold", "fct_sales"))
+    assert (fct.count(), fct.select("transaction_id").distinct().count()) == (11, 11)
 
     # and the run after it adds again (nothing new in bronze: gold unchanged)
     again = built.dbt("run", "--select", "tag:intermediate+", "--exclude", "tag:star")
-    assert "recomputing from all of it" not in again.stdout
+    assert "changed beyond new rows" not in again.stdout
     assert {t: gold(spark, built, t, order) for t, order in tables.items()} == incremental
 
     built.dbt("run", "--full-refresh")

@@ -153,7 +153,7 @@ def test_star_data_tests_ran_and_passed(star):
     assert len(relationships) == 5 and set(relationships.values()) == {"pass"}
     unit_tests = {uid: s for uid, s in status.items()
                   if uid.startswith(("unit_test.retail_lakehouse.dim_", "unit_test.retail_lakehouse.fct_sales"))}
-    assert len(unit_tests) == 6 and set(unit_tests.values()) == {"pass"}
+    assert len(unit_tests) == 7 and set(unit_tests.values()) == {"pass"}
 
 
 def is_pii(column: dict) -> bool:

@@ -9,10 +9,12 @@
 
 {#-
   Sales per product. Incremental runs read only the silver rows loaded since the newest
-  loaded_at here and add their aggregate to the products' rows, when additive_increment()
+  loaded_at here and add their aggregate to the products' rows, when upstream_only_gained_rows()
   confirms silver only gained rows; otherwise they recompute every product from all of silver.
 -#}
-{%- set additive = additive_increment('transactions') %}
+{%- set additive = upstream_only_gained_rows(
+    ref('sales_enriched'), 'recomputing from all of it', taken='sum(transactions)'
+) %}
 
 with
 
