@@ -156,6 +156,18 @@ def gold(spark, lakehouse, table: str, order: str):
     return spark.read.format("delta").load(lakehouse.table_path("gold", table)).orderBy(*order.split(",")).collect()
 
 
+KPI_TABLES = {
+    "sales_by_day": "sales_date,channel_id,region",
+    "top_customers": "spend_rank",
+    "product_performance": "revenue_rank",
+}
+
+
+def kpis(spark, lakehouse) -> dict[str, list]:
+    """The three gold KPI tables, each in a fixed order."""
+    return {table: gold(spark, lakehouse, table, order) for table, order in KPI_TABLES.items()}
+
+
 def counts(spark, lakehouse) -> dict[str, int]:
     read = spark.read.format("delta").load
     bronze = read(lakehouse.bronze_path).count()
@@ -239,12 +251,7 @@ def test_incremental_build_equals_full_refresh(spark, built):
     built.ingest()
     # unit tests ran in the first build; data tests run on every build
     built.dbt("build", "--exclude", "resource_type:unit_test")
-    tables = {
-        "sales_by_day": "sales_date,channel_id,region",
-        "top_customers": "spend_rank",
-        "product_performance": "revenue_rank",
-    }
-    incremental = {t: gold(spark, built, t, order) for t, order in tables.items()}
+    incremental = kpis(spark, built)
 
     # the affected rows changed as the contract says
     day = {(r.sales_date.isoformat(), r.channel_id, r.region): r for r in incremental["sales_by_day"]}
@@ -260,8 +267,7 @@ def test_incremental_build_equals_full_refresh(spark, built):
     }
 
     built.dbt("build", "--full-refresh", "--exclude", "resource_type:unit_test")
-    full = {t: gold(spark, built, t, order) for t, order in tables.items()}
-    assert incremental == full
+    assert kpis(spark, built) == incremental
 
 
 STAGE_C = [
@@ -282,12 +288,7 @@ def test_gold_stays_exact_when_silver_is_rebuilt_alone(spark, built):
     result = built.dbt("run")
     assert result.stdout.count("changed beyond new rows since the last run: recomputing from all of it") == 3
     assert result.stdout.count("changed beyond new rows since the last run: appending only the transaction_ids") == 1
-    tables = {
-        "sales_by_day": "sales_date,channel_id,region",
-        "top_customers": "spend_rank",
-        "product_performance": "revenue_rank",
-    }
-    incremental = {t: gold(spark, built, t, order) for t, order in tables.items()}
+    incremental = kpis(spark, built)
     day = {(r.sales_date.isoformat(), r.channel_id, r.region): r for r in incremental["sales_by_day"]}
     assert day[("2026-11-09", "C01", region("S001"))] == by_day("2026-11-09", "C01", "S001", 1, 3, "12.00", "12.00")
     top = incremental["top_customers"][0]
@@ -299,7 +300,7 @@ def test_gold_stays_exact_when_silver_is_rebuilt_alone(spark, built):
     # and the run after it adds again (nothing new in bronze: gold unchanged)
     again = built.dbt("run", "--select", "tag:intermediate+", "--exclude", "tag:star")
     assert "changed beyond new rows" not in again.stdout
-    assert {t: gold(spark, built, t, order) for t, order in tables.items()} == incremental
+    assert kpis(spark, built) == incremental
 
     built.dbt("run", "--full-refresh")
-    assert {t: gold(spark, built, t, order) for t, order in tables.items()} == incremental
+    assert kpis(spark, built) == incremental
