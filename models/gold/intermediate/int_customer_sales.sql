@@ -10,8 +10,8 @@
 {#-
   Purchases per identified customer. Incremental runs read only the silver rows loaded since
   the newest loaded_at here and add their aggregate to the customers' rows (counts and sums
-  add, first/last purchase combine), when upstream_only_gained_rows() confirms silver only gained
-  rows; otherwise they recompute every customer from all of silver.
+  add, first/last purchase combine), when upstream_only_gained_rows() confirms silver only
+  gained rows; otherwise they recompute every customer from all of silver.
 -#}
 {%- set additive = upstream_only_gained_rows(
     ref('sales_enriched'), 'recomputing from all of it', taken='sum(purchases)', where='customer_id is not null'

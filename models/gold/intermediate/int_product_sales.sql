@@ -9,8 +9,9 @@
 
 {#-
   Sales per product. Incremental runs read only the silver rows loaded since the newest
-  loaded_at here and add their aggregate to the products' rows, when upstream_only_gained_rows()
-  confirms silver only gained rows; otherwise they recompute every product from all of silver.
+  loaded_at here and add their aggregate to the products' rows, when
+  upstream_only_gained_rows() confirms silver only gained rows; otherwise they recompute
+  every product from all of silver.
 -#}
 {%- set additive = upstream_only_gained_rows(
     ref('sales_enriched'), 'recomputing from all of it', taken='sum(transactions)'

@@ -10,8 +10,8 @@
 {#-
   Daily sales per channel and region (late events count on their own sales_date). Incremental
   runs read only the silver rows loaded since the newest loaded_at here and add their
-  aggregate to the (date, channel, region) rows they touch, when upstream_only_gained_rows() confirms
-  silver only gained rows; otherwise they recompute every day from all of silver.
+  aggregate to the (date, channel, region) rows they touch, when upstream_only_gained_rows()
+  confirms silver only gained rows; otherwise they recompute every day from all of silver.
 -#}
 {%- set additive = upstream_only_gained_rows(
     ref('sales_enriched'), 'recomputing from all of it', taken='sum(transactions)'
