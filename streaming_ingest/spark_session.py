@@ -18,6 +18,12 @@ def local_jars_dir() -> Path:
     return Path(os.environ.get("LAKEHOUSE_JARS", REPO_ROOT / ".deps" / "jars"))
 
 
+def java_options() -> str:
+    """Extra JVM options of every local Spark JVM: LAKEHOUSE_JAVA_OPTS, which bin/lakehouse-env
+    sets to the class-data archive of `make setup` when there is one (setup/class_archive.py)."""
+    return os.environ.get("LAKEHOUSE_JAVA_OPTS", "").strip()
+
+
 def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partitions: int = 4) -> dict[str, str]:
     """Settings shared by the streaming job and the tests: Delta, UTC, loopback, small machine."""
     jars = local_jars_dir()
@@ -29,7 +35,7 @@ def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partition
         "spark.app.name": app_name,
         "spark.driver.memory": driver_memory,
         "spark.driver.extraClassPath": f"{jars}/*",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j}",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j} {java_options()}".strip(),
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
         "spark.ui.enabled": "false",
