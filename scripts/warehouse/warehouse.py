@@ -5,10 +5,11 @@ the project's metastore and warehouse directory, bound to 127.0.0.1 only.
     python scripts/warehouse/warehouse.py stop      # = make warehouse-stop
     python scripts/warehouse/warehouse.py status    # = make warehouse-status
 
-Settings (environment; bin/lakehouse-env sets the first three):
+Settings (environment; bin/lakehouse-env sets the first four):
     LAKEHOUSE_DIR               the local lakehouse: metastore_db/, warehouse/, bronze/, logs/
     LAKEHOUSE_JARS              Delta jars, put on the driver class path
     LAKEHOUSE_LOG4J             the project's log4j2 config (setup/log4j2.properties)
+    LAKEHOUSE_JAVA_OPTS         extra JVM options: the class-data archive of `make setup`
     WAREHOUSE_PORT              Thrift port on 127.0.0.1 (default 10000)
     WAREHOUSE_DRIVER_MEMORY     driver heap (default 1500m)
     WAREHOUSE_START_TIMEOUT     seconds to wait for the port to answer (default 180)
@@ -294,8 +295,10 @@ def spark_home() -> Path:
 def server_command(settings: Settings, home: Path) -> list[str]:
     d = settings.lakehouse_dir
     java_options = (
-        f"-Dderby.system.home={d} -Dlog4j2.configurationFile={settings.log4j},{EXTRA_LOG4J} -Duser.timezone=UTC"
-    )
+        f"-Dderby.system.home={d} -Dlog4j2.configurationFile={settings.log4j},{EXTRA_LOG4J} -Duser.timezone=UTC "
+        # the class-data archive of `make setup` (bin/lakehouse-env), as for every local Spark JVM
+        + os.environ.get("LAKEHOUSE_JAVA_OPTS", "")
+    ).strip()
     conf = {
         "spark.app.name": "lakehouse-warehouse",
         "spark.driver.bindAddress": HOST,
