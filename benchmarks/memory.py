@@ -24,8 +24,25 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
+def is_unexeced_fork(pid: int, parent: int) -> bool:
+    """A child that has not exec'd yet: the JVM starts a helper command (Hadoop's `Shell`)
+    with posix_spawn, whose child shares the parent's memory (vfork) until it execs, and /proc
+    shows it with the parent's command line and the parent's whole RSS. Counting it would
+    double the JVM for that instant; it holds no memory of its own."""
+    own = _cmdline(pid)
+    return own is not None and own == _cmdline(parent)
+
+
 def tree_rss(pid: int, tree: dict[int, list[int]] | None = None) -> int:
-    """RSS in bytes of a process and all its descendants (JVMs included)."""
+    """RSS in bytes of a process and all its descendants (JVMs included), not counting
+    children that have not exec'd yet (is_unexeced_fork)."""
     tree = tree if tree is not None else _children()
     total, stack = 0, [pid]
     while stack:
@@ -34,7 +51,7 @@ def tree_rss(pid: int, tree: dict[int, list[int]] | None = None) -> int:
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * PAGE
         except (OSError, ValueError, IndexError):
             pass
-        stack.extend(tree.get(current, []))
+        stack.extend(child for child in tree.get(current, []) if not is_unexeced_fork(child, current))
     return total
 
 
