@@ -235,9 +235,8 @@ def kafka_stages(bootstrap: str, topic: str, events: int) -> dict[str, float]:
     """Where a Kafka → bronze batch spends its time: the same topic read as one batch query in
     one warm SparkSession (local[2], as the job), stage by stage. Each stage runs twice and the
     second run is kept (the first pays the JIT warm-up). Returns events/s per stage."""
-    from pyspark.sql import functions as F
-
     from streaming_ingest.bronze import to_bronze
+    from streaming_ingest.sources import message_columns
     from streaming_ingest.spark_session import local_spark
 
     spark = local_spark("ingest-bench-stages", shuffle_partitions=2)
@@ -245,9 +244,7 @@ def kafka_stages(bootstrap: str, topic: str, events: int) -> dict[str, float]:
     def messages():
         raw = (spark.read.format("kafka").option("kafka.bootstrap.servers", bootstrap).option("subscribe", topic)
                .option("startingOffsets", "earliest").option("endingOffsets", "latest").load())
-        return raw.select(F.col("value").cast("string").alias("payload"), F.col("topic").alias("kafka_topic"),
-                          F.col("partition").alias("kafka_partition"), F.col("offset").alias("kafka_offset"),
-                          F.col("timestamp").alias("kafka_timestamp"), F.col("key").cast("string").alias("kafka_key"))
+        return message_columns(raw)
 
     stages = {
         "read": lambda _: messages().write.format("noop").mode("overwrite").save(),

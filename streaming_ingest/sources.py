@@ -30,7 +30,11 @@ def kafka(spark: SparkSession, config: IngestConfig) -> DataFrame:
     reader = spark.readStream.format("kafka")
     for key, value in config.kafka_reader_options().items():
         reader = reader.option(key, value)
-    messages = reader.load()
+    return message_columns(reader.load())
+
+
+def message_columns(messages: DataFrame) -> DataFrame:
+    """Kafka records (stream or batch) → the string `payload` and its Kafka coordinates."""
     return messages.select(
         F.col("value").cast("string").alias("payload"),
         F.col("topic").alias("kafka_topic"),
