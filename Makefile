@@ -1,16 +1,9 @@
-# The team's daily verbs. Every target sets itself up first (offline after the first time)
-# and prints what it does and how long it took.
+# The team's daily verbs: `make help` lists them all, from the `## ` comment next to each
+# target (here and in make/*.mk). Every target sets itself up first (offline after the first
+# time) and prints what it does and how long it took.
 #
-#   make demo     producer → bronze → silver → gold on the local default, then the KPIs
-#   make test     everything CI checks (pytest: producer, streaming, dbt; sqlfluff)
-#   make ingest   landing zone → bronze (available-now)
-#   make build    dbt build (local target: seeds, models, tests)
-#   make sample   a small deterministic bronze for analysts (no stream needed)
-#   make kpis     print the gold tables and the quarantine counts
-#   make lint     sqlfluff lint of models/ and macros/
-#   make clean    drop local state (.lakehouse/, target/) but keep the installs
-#
-# Variables: LAKEHOUSE_DIR (default .lakehouse), EVENTS (demo volume), SEED, DIRTY.
+# Variables: LAKEHOUSE_DIR (default .lakehouse), EVENTS (demo volume), SEED, DIRTY,
+# PYTEST_ARGS (extra pytest arguments for make test / test-fast).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,32 +16,33 @@ SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test ingest produce build seed sample kpis lint clean clean-all
+.PHONY: help setup demo test test-fast ingest produce build seed sample kpis lint clean clean-all
 
-help:
-	@sed -n '1,14p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
+help: ## this list
+	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
+	@grep -h -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 20
 
-setup:
+setup: ## venv + pinned packages + jars + the Spark class-data archive (idempotent, offline after the first time)
 	@$(STEP) setup bash $(ROOT)/setup/setup.sh
 
-demo: setup
+demo: setup ## producer → bronze → silver → gold on the local default from an empty lakehouse, then the KPIs
 	@$(STEP) "demo: reset local lakehouse" bash -c '$(ENV) rm -rf "$$LAKEHOUSE_DIR/landing" "$$LAKEHOUSE_DIR/bronze" "$$LAKEHOUSE_DIR/checkpoints" "$$LAKEHOUSE_DIR/warehouse" "$$LAKEHOUSE_DIR/metastore_db"'
 	@$(MAKE) --no-print-directory produce ingest build kpis
 	@echo "[demo] done. Query the tables: make kpis, or bin/dbt show --inline 'select * from gold.sales_by_day'"
 
-produce: setup
+produce: setup ## EVENTS events (default 20000; SEED, DIRTY) into the landing zone
 	@$(STEP) "produce $(EVENTS) events (seed $(SEED), dirty $(DIRTY)) → landing zone" bash -c '$(ENV) python -m producer events --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650'
 
-ingest: setup
+ingest: setup ## landing zone → bronze (available-now)
 	@$(STEP) "ingest: landing zone → bronze (available-now)" bash -c '$(ENV) python -m streaming_ingest --source files --trigger available-now'
 
-seed: setup
+seed: setup ## dbt seed (local target)
 	@$(STEP) "dbt seed (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed'
 
-build: setup
+build: setup ## dbt build on the local target (seeds, models, unit and data tests)
 	@$(STEP) "dbt build (local: seeds, models, tests)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
-sample: setup
+sample: setup ## a small deterministic bronze, then dbt build (work on models without a stream)
 	@$(STEP) "sample: 2,000 deterministic events → bronze (idempotent)" bash -c '$(ENV) \
 		if [ ! -d "$$LAKEHOUSE_DIR/sample/landing" ]; then \
 		  python -m producer events --sink files --quiet --total 2000 --seed 7 --dirty 0.02 \
@@ -59,21 +53,27 @@ sample: setup
 		  --landing-dir "$$LAKEHOUSE_DIR/sample/landing" --checkpoint-dir "$$LAKEHOUSE_DIR/checkpoints/sample"'
 	@$(STEP) "dbt build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
-kpis: setup
+kpis: setup ## print the gold tables, the quarantine counts and the conservation check
 	@$(STEP) "gold KPIs" bash -c '$(ENV) python scripts/show_kpis.py'
 
-lint: setup
+lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 
-test: setup
+test: setup ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delta, Kafka, dbt, Chromium)
+	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 	@$(STEP) "pytest" bash -c '$(ENV) python -m pytest $(PYTEST_ARGS)'
+
+test-fast: setup ## the inner loop: ruff, sqlfluff and the tests that start no JVM (no Spark, Kafka or dbt)
+	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
+	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
+	@$(STEP) "pytest (no JVM)" bash -c '$(ENV) python -m pytest -m "not spark and not kafka and not dbt" $(PYTEST_ARGS)'
 
 # Feature areas add their verbs in make/*.mk (warehouse, docs, dashboard, stream, bench, ...).
 -include $(ROOT)/make/*.mk
 
-clean:
+clean: ## drop local state (.lakehouse/, target/) but keep the installs
 	@$(STEP) clean bash -c 'rm -rf "$(ROOT)/.lakehouse" "$(ROOT)/target" "$(ROOT)/logs" "$(ROOT)/derby.log" "$(ROOT)/metastore_db"'
 
-clean-all: clean
+clean-all: clean ## also drop the installs (.venv/, .deps/)
 	@$(STEP) "clean installs" bash -c 'rm -rf "$(ROOT)/.venv" "$(ROOT)/.deps"'

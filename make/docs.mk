@@ -1,13 +1,5 @@
 # Docs site, KPI dashboard, Python lint and the browser for the browser tests (included by the
-# Makefile; ROOT, ENV and STEP come from there).
-#
-#   make docs           dbt docs generate (also the single file target/static_index.html), then
-#                       serve the site on http://127.0.0.1:$DOCS_PORT until Ctrl-C
-#   make docs-generate  generate only (target/index.html, static_index.html, manifest, catalog)
-#   make docs-serve     serve what was generated last
-#   make dashboard      the KPI dashboard: $LAKEHOUSE_DIR/dashboard/index.html (self-contained)
-#   make browser        headless Chromium + chromedriver for the browser tests (Debian packages, once)
-#   make lint           also runs ruff on the Python code (ruff.toml)
+# Makefile; ROOT, ENV and STEP come from there; `make help` lists the verbs).
 #
 # Variables: DOCS_PORT (default: a free port), DOCS_HOST (default 127.0.0.1),
 # LAKEHOUSE_BROWSER_TESTS=0 (skip installing Chromium and the browser tests).
@@ -21,13 +13,13 @@ export LAKEHOUSE_BROWSER_TESTS
 
 .PHONY: docs docs-generate docs-serve dashboard browser lint-python
 
-docs: docs-generate
+docs: docs-generate ## dbt docs generate, then serve the lineage site on 127.0.0.1:$DOCS_PORT (Ctrl-C stops)
 	@$(MAKE) --no-print-directory docs-serve
 
-docs-generate: setup
+docs-generate: setup ## generate only (target/index.html, static_index.html, manifest, catalog)
 	@$(STEP) "dbt docs generate (+ single file static_index.html)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt docs generate --static && echo "[docs] $$DBT_TARGET_PATH/static_index.html: the whole site in one file (open it directly, or share it)"'
 
-docs-serve: setup
+docs-serve: setup ## serve what was generated last
 	@bash -c '$(ENV) cd "$$LAKEHOUSE_DIR"; \
 		[ -f "$$DBT_TARGET_PATH/manifest.json" ] || { echo "[docs] nothing generated yet: run make docs" >&2; exit 1; }; \
 		port="$(DOCS_PORT)"; \
@@ -35,10 +27,10 @@ docs-serve: setup
 		echo "[docs] serving the lineage docs on http://$(DOCS_HOST):$$port (Ctrl-C stops)"; \
 		exec dbt docs serve --host "$(DOCS_HOST)" --port "$$port" --no-browser'
 
-dashboard: setup
+dashboard: setup ## the self-contained KPI dashboard: $LAKEHOUSE_DIR/dashboard/index.html
 	@$(STEP) "KPI dashboard from the gold tables" bash -c '$(ENV) python -m scripts.dashboard'
 
-browser:
+browser: ## headless Chromium + chromedriver for the browser tests (Debian packages, once)
 	@if [ "$(LAKEHOUSE_BROWSER_TESTS)" = "0" ]; then echo "[browser] LAKEHOUSE_BROWSER_TESTS=0: not installing Chromium"; \
 	else $(STEP) "headless Chromium for the browser tests" bash "$(ROOT)/scripts/browser/ensure_chromium.sh"; fi
 
@@ -46,5 +38,5 @@ browser:
 test: browser
 lint: lint-python
 
-lint-python: setup
+lint-python: setup ## ruff check of the Python code (ruff.toml)
 	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
