@@ -1,7 +1,8 @@
 {#-
   The contract's rules as small macros, so staging SQL reads like the contract and unit tests
   exercise exactly what the models run. Plain Spark SQL: the same on dbt-spark and
-  dbt-databricks (ANSI mode on or off: only try_* functions can fail on bad values).
+  dbt-databricks, and never an error on bad values with ANSI mode on (as on a Databricks SQL
+  warehouse) or off: arithmetic that can overflow goes through try_* functions, which give null.
 -#}
 
 {#- ISO-8601 with an offset (Z or ±hh:mm / ±hhmm), 'T' or space between date and time. -#}
@@ -18,19 +19,33 @@
 {%- endmacro %}
 
 {#- round_half_up(quantity × unit_price × (1 − discount_pct), 2) as decimal(18,2); null when it
-    does not fit (quantity and price are checked first). -#}
+    does not fit (silver quarantines such a row as amount_out_of_range). Under ANSI mode a
+    decimal product that overflows raises even inside try_cast, hence try_multiply. -#}
 {% macro sales_amount(quantity, unit_price, discount_pct) -%}
     try_cast(
         round(
-            cast({{ quantity }} as decimal(20, 0))
-            * {{ unit_price }}
-            * (1 - coalesce({{ discount_pct }}, 0)),
+            try_multiply(
+                try_multiply(cast({{ quantity }} as decimal(20, 0)), {{ unit_price }}),
+                1 - coalesce({{ discount_pct }}, 0)
+            ),
             2
         ) as decimal(18, 2)
     )
 {%- endmacro %}
 
-{#- round_half_up(sum / count, 2) as decimal(18,2). -#}
+{#- A gold money value as the contract's decimal(18,2); null when it does not fit (a sum beyond
+    9,999,999,999,999,999.99 USD). -#}
+{% macro money(amount) -%}
+    try_cast({{ amount }} as decimal(18, 2))
+{%- endmacro %}
+
+{#- A gold count of units as a bigint; null when it does not fit (beyond 2^63 - 1). -#}
+{% macro units(quantity) -%}
+    try_cast({{ quantity }} as bigint)
+{%- endmacro %}
+
+{#- round_half_up(total / count, 2) as decimal(18,2), for a decimal(18,2) total (then it cannot
+    overflow); null when the total is null or the count is 0. -#}
 {% macro average_amount(total, count) -%}
     cast(round({{ total }} / nullif({{ count }}, 0), 2) as decimal(18, 2))
 {%- endmacro %}

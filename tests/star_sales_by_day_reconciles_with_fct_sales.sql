@@ -3,6 +3,8 @@
 -- The KPI mart and the star agree: sales_by_day equals fct_sales summed by the same keys
 -- (sales_date, channel_id, store region), row for row both ways. The fact is joined to its
 -- dimensions with inner joins, so a sale that failed to join any dimension shows up here too.
+-- The star's sums are exact; the mart's units / total_amount are null where a sum does not fit
+-- the column (bigint / decimal(18,2)), which is then what the star's sum must show.
 with
 
 facts as (
@@ -34,8 +36,8 @@ star as (
         channel_id,
         region,
         count(*) as transactions,
-        sum(quantity) as units,
-        sum(total_amount) as total_amount
+        try_sum(cast(quantity as decimal(38, 0))) as units,
+        try_sum(cast(total_amount as decimal(38, 2))) as total_amount
     from facts
     group by sales_date, channel_id, region
 
@@ -77,6 +79,9 @@ compared as (
 select * from compared
 where not (
         coalesce(mart_transactions = star_transactions, false)
-        and coalesce(mart_units = star_units, false)
-        and coalesce(mart_total_amount = star_total_amount, false)
+        and coalesce(mart_units = star_units, mart_units is null and {{ units('star_units') }} is null)
+        and coalesce(
+            mart_total_amount = star_total_amount,
+            mart_total_amount is null and {{ money('star_total_amount') }} is null
+        )
     )

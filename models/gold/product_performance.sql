@@ -24,12 +24,13 @@ final as (
 
         -- measures
         cast(product_sales.transactions as bigint) as transactions,
-        cast(product_sales.units_sold as bigint) as units_sold,
-        cast(product_sales.revenue as decimal(18, 2)) as revenue,
-        {{ average_amount('product_sales.revenue', 'product_sales.transactions') }} as avg_ticket,
-        cast(
-            product_sales.revenue - product_sales.units_sold * products.unit_cost as decimal(18, 2)
-        ) as gross_margin,
+        -- (null when the exact value does not fit the column's type: see the model's YAML)
+        {{ units('product_sales.units_sold') }} as units_sold,
+        {{ money('product_sales.revenue') }} as revenue,
+        {{ average_amount(money('product_sales.revenue'), 'product_sales.transactions') }} as avg_ticket,
+        {{ money(
+            'try_subtract(product_sales.revenue, try_multiply(product_sales.units_sold, products.unit_cost))'
+        ) }} as gross_margin,
 
         -- rank
         cast(

@@ -16,10 +16,11 @@ final as (
         region,
 
         -- measures
+        -- (null when the exact sum does not fit the column's type: see the model's YAML)
         cast(transactions as bigint) as transactions,
-        cast(units as bigint) as units,
-        cast(total_amount as decimal(18, 2)) as total_amount,
-        {{ average_amount('total_amount', 'transactions') }} as avg_ticket
+        {{ units('units') }} as units,
+        {{ money('total_amount') }} as total_amount,
+        {{ average_amount(money('total_amount'), 'transactions') }} as avg_ticket
 
     from daily
 

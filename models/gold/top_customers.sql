@@ -24,8 +24,9 @@ final as (
 
         -- measures
         cast(customer_sales.purchases as bigint) as purchases,
-        cast(customer_sales.total_spent as decimal(18, 2)) as total_spent,
-        {{ average_amount('customer_sales.total_spent', 'customer_sales.purchases') }} as avg_ticket,
+        -- (null when the exact sum does not fit decimal(18,2): see the model's YAML)
+        {{ money('customer_sales.total_spent') }} as total_spent,
+        {{ average_amount(money('customer_sales.total_spent'), 'customer_sales.purchases') }} as avg_ticket,
 
         -- timestamps
         customer_sales.first_purchase_at,

@@ -71,13 +71,14 @@ validated as (
             when event_at is null then 'invalid_timestamp'
             when event_at > ingestion_time + interval 24 hours then 'future_timestamp'
             when quantity is null or quantity < 1 then 'invalid_quantity'
-            -- a price whose amount cannot be held in decimal(18,2) is an invalid price too
-            when unit_price is null or unit_price < 0 or total_amount is null then 'invalid_price'
+            when unit_price is null or unit_price < 0 then 'invalid_price'
             when has_discount_pct and (discount_pct is null or discount_pct < 0 or discount_pct >= 1)
                 then 'invalid_discount'
             when {{ is_blank('store_id') }} or {{ is_blank('channel_id') }} or {{ is_blank('product_id') }}
                 then 'missing_reference'
             when currency is null or currency != 'USD' then 'unsupported_currency'
+            -- after the contract's rules: a valid sale whose total_amount does not fit decimal(18,2)
+            when total_amount is null then 'amount_out_of_range'
         end as rejection_reason
 
     from amounts

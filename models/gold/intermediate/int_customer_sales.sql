@@ -35,8 +35,9 @@ aggregated as (
         customer_id,
 
         -- measures
+        -- an exact sum, in a type no sum of sales can overflow (the mart casts to decimal(18,2))
         count(*) as purchases,
-        cast(sum(total_amount) as decimal(18, 2)) as total_spent,
+        try_sum(cast(total_amount as decimal(38, 2))) as total_spent,
 
         -- timestamps
         min(event_at) as first_purchase_at,
@@ -61,9 +62,7 @@ final as (
 
         -- measures
         aggregated.purchases + coalesce(existing.purchases, 0) as purchases,
-        cast(
-            aggregated.total_spent + coalesce(existing.total_spent, 0) as decimal(18, 2)
-        ) as total_spent,
+        try_add(aggregated.total_spent, coalesce(existing.total_spent, 0)) as total_spent,
 
         -- timestamps
         least(aggregated.first_purchase_at, existing.first_purchase_at) as first_purchase_at,

@@ -35,9 +35,10 @@ aggregated as (
         product_id,
 
         -- measures
+        -- exact sums, in types no sum of sales can overflow (the mart casts to its own types)
         count(*) as transactions,
-        sum(quantity) as units_sold,
-        cast(sum(total_amount) as decimal(18, 2)) as revenue,
+        try_sum(cast(quantity as decimal(38, 0))) as units_sold,
+        try_sum(cast(total_amount as decimal(38, 2))) as revenue,
 
         -- lineage
         max(loaded_at) as loaded_at
@@ -56,8 +57,8 @@ final as (
 
         -- measures
         aggregated.transactions + coalesce(existing.transactions, 0) as transactions,
-        aggregated.units_sold + coalesce(existing.units_sold, 0) as units_sold,
-        cast(aggregated.revenue + coalesce(existing.revenue, 0) as decimal(18, 2)) as revenue,
+        try_add(aggregated.units_sold, coalesce(existing.units_sold, 0)) as units_sold,
+        try_add(aggregated.revenue, coalesce(existing.revenue, 0)) as revenue,
 
         -- lineage
         aggregated.loaded_at

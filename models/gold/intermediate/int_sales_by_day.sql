@@ -40,9 +40,10 @@ aggregated as (
         max(channel_name) as channel_name,
 
         -- measures
+        -- exact sums, in types no sum of sales can overflow (the mart casts to its own types)
         count(*) as transactions,
-        sum(quantity) as units,
-        cast(sum(total_amount) as decimal(18, 2)) as total_amount,
+        try_sum(cast(quantity as decimal(38, 0))) as units,
+        try_sum(cast(total_amount as decimal(38, 2))) as total_amount,
 
         -- lineage
         max(loaded_at) as loaded_at
@@ -67,10 +68,8 @@ final as (
 
         -- measures
         aggregated.transactions + coalesce(existing.transactions, 0) as transactions,
-        aggregated.units + coalesce(existing.units, 0) as units,
-        cast(
-            aggregated.total_amount + coalesce(existing.total_amount, 0) as decimal(18, 2)
-        ) as total_amount,
+        try_add(aggregated.units, coalesce(existing.units, 0)) as units,
+        try_add(aggregated.total_amount, coalesce(existing.total_amount, 0)) as total_amount,
 
         -- lineage
         aggregated.loaded_at
