@@ -1,20 +1,27 @@
 """The Databricks Asset Bundle (databricks.yml + resources/*.yml), checked without a workspace.
 
-The databricks CLI (`bundle validate`) cannot run here, so this checks what it would not:
-the bundle's structure, and that every file, entry point, flag, variable, dbt target and
-environment variable it names exists in the repo and is accepted by the code that reads it.
+The databricks CLI (`bundle validate`) cannot run here. Every resource of every target is
+parsed by Databricks' own typed bundle models (PyPI `databricks-bundles`: an unknown or
+misplaced field, a wrong enum value or a missing required field raises), and the rest checks
+what the schema cannot: that every file, entry point, flag, variable, dbt target and
+environment variable the bundle names exists in the repo and is accepted by the code that
+reads it. Top-level fields the typed models do not cover (artifacts, run_as, permissions) are
+checked against the CLI's own rules (bundle/schema/jsonschema.json and its mutators).
 """
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import re
-import subprocess
-import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from databricks.bundles.jobs import Job
+from databricks.bundles.schemas import Schema
+from databricks.bundles.volumes import Volume
 
 from python_tests.conftest import REPO_ROOT
 
@@ -32,6 +39,13 @@ WORKSPACE = {
     "bundle.name": "retail_lakehouse",
     "bundle.target": "dev",
 }
+SERVICE_PRINCIPAL = "6f1c1e52-3a0b-4d8e-9c1f-2b7a5d4e8f90"  # an application id, given at deploy
+TYPED_MODELS = {"jobs": Job, "schemas": Schema, "volumes": Volume}
+# the CLI maps the top-level permission levels onto each job (apply_bundle_permissions.go)
+JOB_LEVEL_OF_BUNDLE_LEVEL = {"CAN_MANAGE": "CAN_MANAGE", "CAN_VIEW": "CAN_VIEW", "CAN_RUN": "CAN_MANAGE_RUN"}
+# sequences the CLI merges by key when a target overrides a resource (others are appended)
+MERGE_KEYS = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments": "environment_key"}
+PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 KNOWN_SUBSTITUTIONS = set(WORKSPACE) | {"workspace.file_path", "workspace.root_path"}
 
 
@@ -81,10 +95,48 @@ def prod_override(key: str) -> dict:
     return BUNDLE["targets"]["prod"]["resources"]["jobs"][key]
 
 
+def merge(base, override):
+    """A target's partial override merged over the base the way the CLI merges them: maps
+    recursively, tasks / job clusters by their key, other sequences appended."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for name, value in override.items():
+            if name in MERGE_KEYS and name in base:
+                key = MERGE_KEYS[name]
+                items = {item[key]: item for item in base[name]}
+                for item in value:
+                    items[item[key]] = merge(items.get(item[key], {}), item)
+                merged[name] = list(items.values())
+            else:
+                merged[name] = merge(base[name], value) if name in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return base + override
+    return override
+
+
+def target_resource(target: str, kind: str, key: str) -> dict:
+    """A resource as deployed to a target: its override merged in, and for jobs the bundle's
+    run_as and permissions applied (as the CLI's SetRunAs / ApplyBundlePermissions do)."""
+    spec = copy.deepcopy(RESOURCES[kind][key][1])
+    settings = BUNDLE["targets"][target] or {}
+    spec = merge(spec, ((settings.get("resources") or {}).get(kind) or {}).get(key) or {})
+    if kind == "jobs":
+        if settings.get("run_as"):
+            spec.setdefault("run_as", settings["run_as"])
+        for permission in settings.get("permissions") or []:
+            level = JOB_LEVEL_OF_BUNDLE_LEVEL[permission["level"]]
+            spec.setdefault("permissions", []).append(dict(permission, level=level))
+    return spec
+
+
 def variable_values(target: str) -> dict[str, str]:
     values = {name: spec.get("default") for name, spec in BUNDLE["variables"].items()}
     values.update((BUNDLE["targets"][target] or {}).get("variables") or {})
-    values["warehouse_id"] = values.get("warehouse_id") or "0123456789abcdef"  # required: given at deploy
+    # required, given at deploy time
+    values["warehouse_id"] = values.get("warehouse_id") or "0123456789abcdef"
+    if values.get("service_principal_application_id") is None:
+        values["service_principal_application_id"] = SERVICE_PRINCIPAL
     return values
 
 
@@ -128,8 +180,32 @@ def test_bundle_has_a_name_and_dev_and_prod_targets():
     assert targets["dev"].get("default") is True
     assert targets["prod"]["mode"] == "production"
     assert not targets["prod"].get("default")
-    # production mode wants one copy: an explicit root path
-    assert targets["prod"]["workspace"]["root_path"].endswith("/.bundle/${bundle.name}/${bundle.target}")
+
+
+@pytest.mark.parametrize("target", ["dev", "prod"])
+@pytest.mark.parametrize("kind_key", [(kind, key) for kind in sorted(RESOURCES) for key in sorted(RESOURCES[kind])],
+                         ids="{0[0]}.{0[1]}".format)
+def test_every_resource_of_every_target_parses_in_databricks_typed_bundle_schema(kind_key, target):
+    kind, key = kind_key
+    assert kind in TYPED_MODELS, f"resources.{kind}: no typed model checks it (add it to TYPED_MODELS)"
+    spec = target_resource(target, kind, key)
+    parsed = TYPED_MODELS[kind].from_dict(spec)  # raises on an unknown, misplaced or missing field
+    assert parsed.as_dict() == spec, "the typed model dropped or changed a field"
+
+
+def test_the_typed_schema_check_catches_typos_and_misplaced_fields():
+    spec = copy.deepcopy(job("streaming_ingest_job"))
+    spec["tasks"][0]["python_wheel_task"]["entrypoint"] = "lakehouse-ingest"
+    with pytest.raises(ValueError, match="Unexpected field 'entrypoint'"):
+        Job.from_dict(spec)
+    spec = copy.deepcopy(job("dbt_job"))
+    spec["tasks"][0]["spark_env_vars"] = {"X": "1"}  # belongs in the cluster
+    with pytest.raises(ValueError, match="Unexpected field 'spark_env_vars'"):
+        Job.from_dict(spec)
+    spec = copy.deepcopy(job("streaming_ingest_job"))
+    spec["health"]["rules"][0]["metric"] = "STREAMING_BACKLOG_SECOND"
+    with pytest.raises(ValueError, match="not a valid JobsHealthMetric"):
+        Job.from_dict(spec)
 
 
 def test_every_resource_file_is_included_and_holds_at_most_one_job():
@@ -154,10 +230,17 @@ def test_every_variable_is_declared_described_and_used():
     assert set(declared) <= used, f"variables nothing uses: {sorted(set(declared) - used)}"
     for name, spec in declared.items():
         assert spec.get("description"), f"variable {name} has no description"
-    # only the warehouse has no sensible default: it is given at deploy time
-    assert {name for name, spec in declared.items() if "default" not in spec} == {"warehouse_id"}
+    # given at deploy time: the warehouse everywhere, the service principal in prod (dev sets it unused)
+    assert {name for name, spec in declared.items() if "default" not in spec} == {
+        "warehouse_id", "service_principal_application_id"}
+    assert "service_principal_application_id" in BUNDLE["targets"]["dev"]["variables"]
+    assert "service_principal_application_id" not in (BUNDLE["targets"]["prod"].get("variables") or {})
     for target, spec in BUNDLE["targets"].items():
         assert set((spec or {}).get("variables") or {}) <= set(declared), f"target {target} sets an undeclared variable"
+    # the groups granted in Unity Catalog must exist, so none is assumed: empty = no grant
+    assert declared["analysts_group"]["default"] == declared["engineers_group"]["default"] == ""
+    assert declared["failure_emails"] == {"description": declared["failure_emails"]["description"],
+                                          "type": "complex", "default": []}
 
 
 def test_every_reference_points_at_something_that_exists():
@@ -183,46 +266,90 @@ def test_secrets_come_from_the_secret_scope_variable():
                 assert match.group(1) == "${var.secret_scope}", f"{path.name}: {text!r} bypasses var.secret_scope"
 
 
+# --- prod: one copy, run as a service principal ---------------------------------------------
+
+
+def test_prod_deploys_one_copy_whoever_deploys_it():
+    prod = BUNDLE["targets"]["prod"]
+    assert set(prod) == {"mode", "workspace", "run_as", "permissions", "resources"}
+    # production mode wants an explicit root path (validate_target_mode.go); it must not depend
+    # on the deploying user (two people = two streams on one checkpoint), nor be in
+    # /Workspace/Shared (every user could change the code the principal runs).
+    root = prod["workspace"]["root_path"]
+    assert "current_user" not in root
+    assert not root.startswith("/Workspace/Shared")
+    assert resolve(root, "prod") == f"/Workspace/Users/{SERVICE_PRINCIPAL}/.bundle/retail_lakehouse/prod"
+    assert prod["run_as"] == {"service_principal_name": "${var.service_principal_application_id}"}
+    for key in RESOURCES["jobs"]:
+        deployed = Job.from_dict(target_resource("prod", "jobs", key)).as_dict()
+        assert deployed["run_as"] == {"service_principal_name": "${var.service_principal_application_id}"}
+        assert deployed["permissions"] == [{"group_name": "${var.prod_managers_group}", "level": "CAN_MANAGE"}]
+    # top-level permissions: levels the CLI accepts, one principal each (schema: resources.Permission)
+    for permission in prod["permissions"]:
+        assert permission["level"] in JOB_LEVEL_OF_BUNDLE_LEVEL
+        assert len(set(permission) & {"group_name", "user_name", "service_principal_name"}) == 1
+    assert BUNDLE["variables"]["prod_managers_group"]["default"] == "admins"  # exists in every workspace
+    # dev: each developer's own copy, run as the developer
+    assert "run_as" not in BUNDLE["targets"]["dev"] and "workspace" not in BUNDLE["targets"]["dev"]
+
+
 # --- the streaming ingest job ---------------------------------------------------------------
 
 
-def test_streaming_job_is_continuous_on_a_job_cluster_with_the_connection_string_from_a_secret():
+def test_streaming_job_is_continuous_on_a_dedicated_job_cluster_with_the_connection_string_from_a_secret():
     spec = job("streaming_ingest_job")
     assert spec["continuous"]["pause_status"] == "PAUSED"
     assert prod_override("streaming_ingest_job") == {"continuous": {"pause_status": "UNPAUSED"}}
-    assert "schedule" not in spec and "trigger" not in spec
+    assert "schedule" not in spec and "trigger" not in spec and "timeout_seconds" not in spec
     assert spec["max_concurrent_runs"] == 1
     clusters = {c["job_cluster_key"]: c["new_cluster"] for c in spec["job_clusters"]}
     (task,) = spec["tasks"]
     cluster = clusters[task["job_cluster_key"]]
     assert cluster["spark_version"] == "${var.spark_version}"
     assert cluster["node_type_id"] == "${var.node_type_id}"
+    # foreachBatch + Kafka: dedicated (single user) access mode on Unity Catalog
+    assert cluster["data_security_mode"] == "SINGLE_USER"
     assert cluster["spark_env_vars"] == {
         "EVENTHUB_CONNECTION_STRING": "{{secrets/${var.secret_scope}/eventhub-connection-string}}"
     }
     assert resolve(cluster["spark_version"]).startswith("17."), "a Spark 4 runtime, like the local pyspark"
 
 
-def test_streaming_job_runs_the_same_entry_point_as_locally():
+def test_streaming_job_alerts_on_backlog_and_failure():
+    spec = job("streaming_ingest_job")
+    assert spec["health"] == {"rules": [{"metric": "STREAMING_BACKLOG_SECONDS", "op": "GREATER_THAN",
+                                         "value": "${var.ingest_backlog_alert_seconds}"}]}
+    assert spec["email_notifications"] == {"on_failure": "${var.failure_emails}",
+                                           "on_streaming_backlog_exceeded": "${var.failure_emails}"}
+    assert int(resolve(spec["health"]["rules"][0]["value"])) == 600
+
+
+def test_streaming_job_runs_the_wheel_the_bundle_builds_by_its_console_script():
     path, spec = RESOURCES["jobs"]["streaming_ingest_job"]
     (task,) = spec["tasks"]
-    python_file = repo_path(path, task["spark_python_task"]["python_file"])
-    assert python_file == REPO_ROOT / "streaming_ingest" / "__main__.py"
-    assert python_file.is_file()
-    # runnable as a plain file (spark_python_task), from another folder: --help parses and exits 0
-    result = subprocess.run([sys.executable, str(python_file), "--help"], cwd="/", capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "--bronze-table" in result.stdout
+    wheel_task = task["python_wheel_task"]
+    # Databricks finds the entry point in the installed distribution's metadata by name
+    assert wheel_task["package_name"] == PYPROJECT["project"]["name"]
+    scripts = PYPROJECT["project"]["scripts"]
+    assert scripts[wheel_task["entry_point"]] == "streaming_ingest.__main__:main"
+    # the library is the artifact's output: <artifact path>/dist/*.whl, built from pyproject.toml
+    (artifact,) = BUNDLE["artifacts"].values()
+    assert artifact["type"] == "whl"
+    assert set(artifact) <= {"build", "dynamic_version", "executable", "files", "path", "type"}  # CLI schema
+    artifact_dir = (BUNDLE_FILE.parent / artifact["path"]).resolve()
+    assert (artifact_dir / "pyproject.toml").is_file()
+    assert artifact["build"] == "rm -rf dist && python3 -m pip wheel --no-deps --wheel-dir dist ."
+    (library,) = task["libraries"]
+    assert repo_path(path, library["whl"]) == artifact_dir / "dist" / "*.whl"
+    assert "spark_python_task" not in task
 
 
 @pytest.mark.parametrize("target", ["dev", "prod"])
 def test_streaming_job_parameters_are_accepted_by_the_job(target, monkeypatch):
     from streaming_ingest import config
 
-    path, spec = RESOURCES["jobs"]["streaming_ingest_job"]
-    (task,) = spec["tasks"]
-    args = [resolve(p, target) for p in task["spark_python_task"]["parameters"]]
+    (task,) = target_resource(target, "jobs", "streaming_ingest_job")["tasks"]
+    args = [resolve(p, target) for p in task["python_wheel_task"]["parameters"]]
     checked: list[str] = []
     monkeypatch.setattr(config, "_check_writable", lambda setting, location: checked.append(location))
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "BRONZE_PATH", "CHECKPOINT_DIR", "BRONZE_TABLE_NAME", "INGEST_SOURCE"):
@@ -256,7 +383,7 @@ def test_checkpoints_live_in_the_bundles_volume_in_the_bronze_schema():
     assert schema["catalog_name"] == volume["catalog_name"] == "${var.catalog}"
     assert volume["schema_name"] == "${resources.schemas.bronze.name}"
     (task,) = job("streaming_ingest_job")["tasks"]
-    parameters = task["spark_python_task"]["parameters"]
+    parameters = task["python_wheel_task"]["parameters"]
     checkpoint = parameters[parameters.index("--checkpoint-dir") + 1]
     assert checkpoint.startswith("/Volumes/${var.catalog}/${resources.schemas.bronze.name}/"
                                  "${resources.volumes.checkpoints.name}/")
@@ -272,19 +399,27 @@ def dbt_task() -> tuple[Path, dict, dict]:
     return path, task, clusters[task["job_cluster_key"]]
 
 
-def test_dbt_job_is_scheduled_and_runs_seed_then_build_on_the_databricks_target():
+def test_dbt_job_is_scheduled_and_runs_seed_freshness_then_build_on_the_databricks_target():
     spec = job("dbt_job")
     assert spec["schedule"]["quartz_cron_expression"] == "${var.dbt_schedule}"
     assert spec["schedule"]["pause_status"] == "PAUSED"
     assert prod_override("dbt_job") == {"schedule": {"pause_status": "UNPAUSED"}}
     assert len(resolve(spec["schedule"]["quartz_cron_expression"]).split()) in (6, 7), "a Quartz expression"
     assert spec["schedule"]["timezone_id"] == "UTC"
+    assert spec["timeout_seconds"] == "${var.dbt_timeout_seconds}"
+    assert 0 < int(resolve(spec["timeout_seconds"])) < 3600, "a run ends before the next hourly one is due"
+    assert spec["email_notifications"] == {"on_failure": "${var.failure_emails}"}
     path, task, _ = dbt_task()
     commands = task["dbt_task"]["commands"]
-    assert [c.split()[:2] for c in commands] == [["dbt", "seed"], ["dbt", "build"]]
+    # freshness before build: a stale bronze fails the run before anything is rebuilt on old data
+    assert [c.split()[:3] for c in commands] == [
+        ["dbt", "seed", "--target"], ["dbt", "source", "freshness"], ["dbt", "build", "--target"]]
     for command in commands:
         words = command.split()
         assert words[words.index("--target") + 1] == "databricks", command
+    sources = load(REPO_ROOT / "models" / "staging" / "_staging__sources.yml")["sources"]
+    (bronze,) = [s for s in sources if s["name"] == "bronze"]
+    assert bronze["loaded_at_field"] and bronze["freshness"]["error_after"], "freshness must be able to fail"
     # the project directory is this repo's dbt project, with its own profiles.yml
     project = repo_path(path, task["dbt_task"]["project_directory"])
     assert project == REPO_ROOT and (project / "dbt_project.yml").is_file()
@@ -296,17 +431,25 @@ def test_dbt_job_is_scheduled_and_runs_seed_then_build_on_the_databricks_target(
     assert output["type"] == "databricks"
 
 
-def test_dbt_job_environment_gives_the_profile_everything_it_reads():
+CREDENTIALS = {"DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_TOKEN", "DBT_ACCESS_TOKEN"}
+
+
+def test_dbt_job_environment_gives_the_profile_everything_it_reads_and_no_credential():
     _, _, cluster = dbt_task()
     env = cluster["spark_env_vars"]
     profiles = (REPO_ROOT / "profiles.yml").read_text()
-    databricks_output = yaml.dump(load(REPO_ROOT / "profiles.yml")["lakehouse"]["outputs"]["databricks"])
-    needed = set(ENV_VAR.findall(databricks_output)) - {"DATABRICKS_SCHEMA_PREFIX"}  # default schema: unused
+    databricks_output = load(REPO_ROOT / "profiles.yml")["lakehouse"]["outputs"]["databricks"]
+    read_by_profile = {name for text in strings(databricks_output) for name in ENV_VAR.findall(text)}
+    assert CREDENTIALS | {"DBT_HOST"} <= read_by_profile
+    needed = read_by_profile - CREDENTIALS - {"DBT_HOST"}  # DBT_HOST: injected, DATABRICKS_HOST wins
     assert needed <= set(env), f"the databricks target reads {sorted(needed - set(env))}, not set by the job"
+    # no secret: the profile uses the token Databricks injects for the run-as identity
+    assert not CREDENTIALS & set(env)
     assert env["DATABRICKS_HTTP_PATH"] == "/sql/1.0/warehouses/${var.warehouse_id}"
     assert env["DATABRICKS_HOST"] == "${workspace.host}"
-    assert env["DATABRICKS_TOKEN"] == "{{secrets/${var.secret_scope}/databricks-token}}"
     assert env["DATABRICKS_CATALOG"] == "${var.catalog}"
+    assert env["DBT_ANALYSTS_GROUP"] == "${var.analysts_group}"
+    assert env["DBT_ENGINEERS_GROUP"] == "${var.engineers_group}"
     # every variable set is read by the dbt project (profiles, macros, models)
     project_text = profiles + "".join(
         p.read_text() for pattern in ("macros/*.sql", "models/**/*.yml", "models/**/*.sql", "dbt_project.yml")
@@ -320,7 +463,7 @@ def test_dbt_reads_the_bronze_table_the_streaming_job_writes():
     _, _, cluster = dbt_task()
     env = cluster["spark_env_vars"]
     (task,) = job("streaming_ingest_job")["tasks"]
-    parameters = task["spark_python_task"]["parameters"]
+    parameters = task["python_wheel_task"]["parameters"]
     written = parameters[parameters.index("--bronze-table") + 1]
     sources = load(REPO_ROOT / "models" / "staging" / "_staging__sources.yml")["sources"]
     (bronze,) = [s for s in sources if s["name"] == "bronze"]
@@ -345,3 +488,9 @@ def test_dbt_job_installs_the_locked_dbt_versions():
         name, version = package.split("==")
         assert pins[name] == version, f"{package}: setup/requirements.lock has {name}=={pins[name]}"
     assert cluster["num_workers"] == 0 and cluster["spark_conf"]["spark.databricks.cluster.profile"] == "singleNode"
+
+
+def test_the_typed_bundle_models_are_the_locked_version():
+    from importlib.metadata import version
+
+    assert version("databricks-bundles") == lock_pins()["databricks-bundles"]
