@@ -110,12 +110,16 @@ def the_job_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def parsed_configs(env: dict[str, str]) -> dict[str, dict]:
-    """model / seed name → its config, as `dbt parse --target databricks` renders it."""
+def parsed_nodes(env: dict[str, str]) -> dict[str, dict]:
+    """model / seed name → its manifest node, as `dbt parse --target databricks` renders it."""
     run(["dbt", "parse", "--target", "databricks", "--no-partial-parse"], env=env, cwd=REPO_ROOT, timeout=300)
     manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
-    return {node["name"]: node["config"] for node in manifest["nodes"].values()
-            if node["resource_type"] in ("model", "seed")}
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed")}
+
+
+def parsed_configs(env: dict[str, str]) -> dict[str, dict]:
+    """model / seed name → its config."""
+    return {name: node["config"] for name, node in parsed_nodes(env).items()}
 
 
 ENGINEER_LAYERS = {"stg_bronze__sales_events", "sales_simple", "sales_enriched", "sales_quarantine",
@@ -136,7 +140,8 @@ def test_grants_go_only_to_the_configured_groups(tmp_path):
 @pytest.mark.dbt
 def test_without_groups_nothing_is_granted_and_the_databricks_configs_render(tmp_path):
     # on a fresh workspace no group is assumed: a grant to a missing principal fails every model
-    configs = parsed_configs(the_job_environment(tmp_path, DBT_ANALYSTS_GROUP=""))
+    nodes = parsed_nodes(the_job_environment(tmp_path, DBT_ANALYSTS_GROUP=""))
+    configs = {name: node["config"] for name, node in nodes.items()}
     assert {name: config["grants"] for name, config in configs.items()} == {name: {} for name in configs}
     models = {name: config for name, config in configs.items() if name not in SEEDS}
     assert {name: config["persist_docs"] for name, config in models.items()} == {
@@ -146,3 +151,10 @@ def test_without_groups_nothing_is_granted_and_the_databricks_configs_render(tmp
         "sales_simple": ["loaded_at"], "sales_enriched": ["loaded_at"], "fct_sales": ["date_key", "store_key"]}
     assert {name for name, config in models.items() if config.get("databricks_tags") == {"pii": "true"}} == {
         "sales_simple", "sales_enriched", "sales_quarantine"}
+    # every personal column a model writes carries a Unity Catalog column tag pii=true
+    pii = {(name, column) for name, node in nodes.items() if name not in SEEDS
+           for column, spec in node["columns"].items() if (spec.get("meta") or {}).get("pii")}
+    tagged = {(name, column) for name, node in nodes.items() if name not in SEEDS
+              for column, spec in node["columns"].items() if spec.get("databricks_tags") == {"pii": "true"}}
+    assert ("top_customers", "customer_name") in pii and len(pii) == 10
+    assert tagged == pii
