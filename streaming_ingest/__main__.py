@@ -1,7 +1,9 @@
 """Entry point of the bronze ingest job, locally and as a Databricks job task (unchanged).
 
-    python -m streaming_ingest [flags]              # local, or a python -m / wheel task
-    python streaming_ingest/__main__.py [flags]     # Databricks spark_python_task on this file
+    python -m streaming_ingest [flags]              # local (the repo's .venv)
+    lakehouse-ingest [flags]                        # the wheel's console script
+    python_wheel_task: package_name retail_lakehouse, entry_point lakehouse-ingest, the flags
+                       as `parameters` (Databricks, the wheel built from pyproject.toml)
 
 Flags (each also read from the environment variable in brackets; a flag wins):
 
@@ -38,7 +40,10 @@ secret reaches the job as a cluster / job-compute environment variable:
 Exactly once: Spark's checkpoint records each micro-batch's offsets before it runs, and the
 Delta sink writes each batch with `txnAppId`/`txnVersion`, so a batch replayed after a crash
 is skipped if it was already committed (see sinks.py). Kill -9 at any point loses nothing and
-doubles nothing; restart from the same checkpoint.
+doubles nothing; restart from the same checkpoint. A deleted (or new) checkpoint loses nothing
+either: the new query writes under its own `txnAppId` and reads its source again from the start
+(every landing file; Kafka from --starting-offsets), and silver drops and counts the messages it
+lands a second time as duplicates.
 
 Stopping: SIGTERM or SIGINT (Ctrl-C) lets the micro-batch in flight commit, then stops the
 query (waiting at most 300 s). A batch cut short — the one right behind it when batches run
@@ -59,12 +64,8 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
-if not __package__:  # run as a file (Databricks spark_python_task): make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from streaming_ingest.config import ConfigError, IngestConfig, parse_args  # noqa: E402
+from streaming_ingest.config import ConfigError, IngestConfig, parse_args
 
 # How long a stop request waits for the micro-batch in flight before stopping anyway.
 STOP_GRACE_SECONDS = 300.0
@@ -184,12 +185,20 @@ def run(config: IngestConfig) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The job (console script `lakehouse-ingest`, and the python_wheel_task's entry point).
+
+    A failure raises SystemExit with the exit status: a python_wheel_task ignores what its
+    entry point returns, so returning 1 would end the task as succeeded.
+    """
     try:
         config = parse_args(argv)
     except ConfigError as error:
         print(f"streaming_ingest: error: {error}", file=sys.stderr)
-        return 2
-    return run(config)
+        raise SystemExit(2) from None
+    code = run(config)
+    if code:
+        raise SystemExit(code)
+    return code
 
 
 if __name__ == "__main__":

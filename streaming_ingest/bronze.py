@@ -29,7 +29,7 @@ STRING_FIELDS = (
 )
 
 # The bronze table's columns, in order. `macros/register_bronze.sql` declares the same schema
-# for an empty bronze; python_tests/streaming/test_bronze_schema.py keeps the two in step.
+# for dbt's CREATE of bronze; python_tests/streaming/test_bronze_schema.py keeps the two in step.
 BRONZE_SCHEMA = T.StructType(
     [
         T.StructField("record_id", T.StringType(), False),
@@ -207,6 +207,7 @@ def to_bronze(
     raw: DataFrame,
     *,
     source_kind: str,
+    checkpoint_id: str = "",
     ingestion_time: Column | None = None,
     fast: bool = True,
 ) -> DataFrame:
@@ -217,6 +218,11 @@ def to_bronze(
     `kafka_offset`, `kafka_timestamp`, `kafka_key` (Kafka / Event Hubs). Missing coordinate
     columns are filled with nulls. `ingestion_time` defaults to the micro-batch's
     current_timestamp() (one value per batch).
+
+    `record_id` is the coordinates (`topic/partition/offset` or `file#position`), then
+    `@<checkpoint_id>` when one is given: the job passes the first digits of its checkpoint's
+    query id, so a message read again by a new checkpoint (after a checkpoint reset) is a
+    new bronze row with its own id, which silver counts as a duplicate (sinks.py).
     """
     coordinates = {
         "source_file": T.StringType(),
@@ -236,6 +242,8 @@ def to_bronze(
         F.col("kafka_topic").isNotNull(),
         F.concat_ws("/", "kafka_topic", F.col("kafka_partition").cast("string"), F.col("kafka_offset").cast("string")),
     ).otherwise(F.concat_ws("#", "source_file", F.col("source_position").cast("string")))
+    if checkpoint_id:
+        record_id = F.concat(record_id, F.lit(f"@{checkpoint_id}"))
     selected = [
         record_id.alias("record_id"),
         F.col("payload").alias("raw_payload"),

@@ -1,16 +1,24 @@
-"""The bronze Delta sink: append-only, exactly once.
+"""The bronze Delta sink: append-only, exactly once per checkpoint.
 
-Each micro-batch is written with Delta's idempotent-write options (`txnAppId` = a stable id of
-this query, `txnVersion` = the batch id): a batch replayed after a crash — the checkpoint
-has its offsets but not its commit — is skipped by Delta if it was already written.
+Each micro-batch is written with Delta's idempotent-write options: `txnAppId` = this query's
+name and its checkpoint's query id, `txnVersion` = the batch id. A batch replayed after a
+crash (the checkpoint has its offsets but not its commit) is skipped by Delta if it was
+already written.
+
+The query id is the one Spark keeps in the checkpoint (`<checkpoint>/metadata`): stable
+across restarts from the same checkpoint, new for a new one. A new checkpoint therefore writes
+under a new `txnAppId` whose batch ids start again at 0 without being mistaken for batches
+already written (as Databricks' docs require for a query restarted with a new checkpoint).
+A new checkpoint re-reads its source from the start (every landing file, or Kafka from
+`startingOffsets`); what it reads again lands in bronze again, with a new `record_id`, and
+silver drops and counts those rows as duplicates.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from typing import Callable
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
@@ -18,14 +26,28 @@ from pyspark.sql.streaming import StreamingQuery
 from streaming_ingest.bronze import BRONZE_SCHEMA, to_bronze
 from streaming_ingest.config import IngestConfig
 
-# Data-skipping statistics only where readers filter: dbt reads new bronze by ingestion_time,
-# and Kafka coordinates find a message. Statistics on all 24 columns (the default: the first
-# 32) cost a quarter of the write time, most of it on the raw payload.
+# The bronze table's layout, the same in the job's CREATE and dbt's (macros/register_bronze.sql;
+# python_tests/streaming/test_bronze_schema.py creates both and compares them).
+# - Data-skipping statistics only where readers filter: dbt reads new bronze by ingestion_time,
+#   and Kafka coordinates find a message. Statistics on all 24 columns (the default: the first
+#   32) cost a quarter of the write time, most of it on the raw payload.
+# - Liquid clustering by ingestion_time, dbt's access path: OPTIMIZE compacts the small files
+#   of 5-second micro-batches into large ones kept in ingestion order. On Databricks bronze is
+#   a Unity Catalog managed table: Databricks tunes its file sizes itself, and predictive
+#   optimization runs OPTIMIZE and VACUUM on it (on by default for accounts created since
+#   2024-11-11, rolled out to older ones; https://docs.databricks.com/aws/en/optimizations/predictive-optimization).
+#   Without it, schedule `OPTIMIZE <bronze>`. No auto-optimize properties: "manual tuning
+#   recommendations don't apply to Unity Catalog managed tables"
+#   (https://docs.databricks.com/aws/en/tables/tune-file-size), and locally optimized writes
+#   would add a shuffle to every micro-batch.
 TABLE_PROPERTIES = {
     "delta.appendOnly": "true",
     "delta.dataSkippingStatsColumns": "ingestion_time,kafka_partition,kafka_offset,kafka_timestamp",
 }
+CLUSTER_BY = ("ingestion_time",)
 TABLE_COMMENT = "Bronze sales events: one row per received message, append-only."
+# Digits of the checkpoint's query id that end each record_id (`...@<digits>`, see to_bronze).
+CHECKPOINT_ID_DIGITS = 12
 
 
 def quote_table_name(name: str) -> str:
@@ -33,18 +55,25 @@ def quote_table_name(name: str) -> str:
     return ".".join(f"`{part.strip('`')}`" for part in name.split("."))
 
 
-def bronze_table_ddl(name: str) -> str:
-    """CREATE TABLE IF NOT EXISTS for bronze by name: works with one-, two- and three-part names
-    (Unity Catalog `catalog.schema.table` on Databricks; Delta's Python table builder only
-    parses `schema.table`)."""
+def bronze_table_ddl(table: str) -> str:
+    """CREATE TABLE IF NOT EXISTS for bronze, `table` already quoted: a name (one to three parts;
+    Unity Catalog `catalog.schema.table` on Databricks) or delta.`<path>`."""
     columns = ",\n  ".join(
         f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}" for f in BRONZE_SCHEMA.fields
     )
     properties = ", ".join(f"'{key}' = '{value}'" for key, value in TABLE_PROPERTIES.items())
     return (
-        f"CREATE TABLE IF NOT EXISTS {quote_table_name(name)} (\n  {columns}\n) USING DELTA\n"
+        f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n) USING delta\n"
+        f"CLUSTER BY ({', '.join(CLUSTER_BY)})\n"
         f"COMMENT '{TABLE_COMMENT}'\nTBLPROPERTIES ({properties})"
     )
+
+
+def bronze_table(config: IngestConfig) -> str:
+    """The bronze table as SQL names it: by name, or delta.`<path>`."""
+    if config.bronze_table:
+        return quote_table_name(config.bronze_table)
+    return "delta.`{}`".format(config.bronze_path.replace("`", "``"))
 
 
 def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> None:
@@ -53,19 +82,23 @@ def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> None:
     An existing table is left as it is; a batch that does not fit its schema fails the query.
     By name, the schema (database) must exist already (on Databricks: created with the bundle).
     """
-    if config.bronze_table:
-        spark.sql(bronze_table_ddl(config.bronze_table))
-        return
-    builder = DeltaTable.createIfNotExists(spark).addColumns(BRONZE_SCHEMA).comment(TABLE_COMMENT)
-    for key, value in TABLE_PROPERTIES.items():
-        builder = builder.property(key, value)
-    builder.location(config.bronze_path).execute()
+    spark.sql(bronze_table_ddl(bronze_table(config)))
 
 
-def writer_id(config: IngestConfig) -> str:
-    """Stable across restarts of the same query (same checkpoint), distinct between queries."""
-    digest = hashlib.sha256(config.checkpoint_dir.rstrip("/").encode()).hexdigest()[:16]
-    return f"{config.query_name}-{digest}"
+def checkpoint_query_id(spark: SparkSession, checkpoint_dir: str) -> str:
+    """The query id in `<checkpoint>/metadata` (`{"id":"<uuid>"}`): Spark writes it when it
+    creates the checkpoint, before the first batch, and reads it back on every restart.
+
+    Read with Spark itself, so any checkpoint location the query can use works (a local path,
+    a Unity Catalog volume, abfss://), also where the batch function runs in its own process.
+    """
+    line = spark.read.text(f"{checkpoint_dir.rstrip('/')}/metadata").first()
+    return json.loads(line.value)["id"]
+
+
+def writer_id(config: IngestConfig, query_id: str) -> str:
+    """The Delta `txnAppId`: stable across restarts from one checkpoint, new with a new checkpoint."""
+    return f"{config.query_name}-{query_id}"
 
 
 def add_positions(batch: DataFrame) -> DataFrame:
@@ -77,14 +110,19 @@ def add_positions(batch: DataFrame) -> DataFrame:
 
 
 def batch_writer(config: IngestConfig) -> Callable[[DataFrame, int], None]:
-    app_id = writer_id(config)
+    query_ids: list[str] = []  # the checkpoint's query id, read by this query's first batch
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
-        bronze = to_bronze(add_positions(batch), source_kind=config.source)
+        if not query_ids:
+            query_ids.append(checkpoint_query_id(batch.sparkSession, config.checkpoint_dir))
+        query_id = query_ids[0]
+        bronze = to_bronze(
+            add_positions(batch), source_kind=config.source, checkpoint_id=query_id.replace("-", "")[:CHECKPOINT_ID_DIGITS]
+        )
         writer = (
             bronze.write.format("delta")
             .mode("append")
-            .option("txnAppId", app_id)
+            .option("txnAppId", writer_id(config, query_id))
             .option("txnVersion", batch_id)
         )
         if config.bronze_table:

@@ -78,6 +78,27 @@ def event_payload(tag: str, i: int) -> tuple[str | None, bytes]:
     return store, json.dumps(body, separators=(",", ":")).encode()
 
 
+def produce(bootstrap: str, topic: str, messages: list[tuple[str | None, bytes | None]]) -> Delivered:
+    delivered: Delivered = {}
+    errors: list[str] = []
+
+    def on_delivery(error, message) -> None:
+        if error is not None:
+            errors.append(str(error))
+        else:
+            coordinates = (message.partition(), message.offset())
+            delivered[coordinates] = (message.key(), message.value(), message.timestamp()[1])
+
+    producer = Producer(producer_settings(bootstrap))
+    for key, value in messages:
+        producer.produce(topic, value, key, on_delivery=on_delivery)
+        producer.poll(0)
+    assert producer.flush(60) == 0
+    assert errors == []
+    assert len(delivered) == len(messages)
+    return delivered
+
+
 class SteadyProducer(threading.Thread):
     """Sends `rate` messages/s to `topic` until stop(); `delivered` holds every delivery report."""
 

@@ -141,6 +141,10 @@ def test_kafka_coordinates_make_the_record_id(spark):
         [Row(record_id="sales-events/3/17", transaction_id="k1", kafka_partition=3, kafka_offset=17,
              kafka_key="S001", source_file=None)],
     )
+    # the job ends each id with its checkpoint's id: a message read again by a new checkpoint
+    # (after a checkpoint reset) is a bronze row of its own
+    again = to_bronze(raw, source_kind="kafka", checkpoint_id="0f3a9c1e2b4d").select("record_id")
+    assert again.collect() == [Row(record_id="sales-events/3/17@0f3a9c1e2b4d")]
 
 def test_bronze_has_the_declared_schema(spark):
     frame = bronze_of(spark, ['{"transaction_id":"a"}'])
