@@ -33,6 +33,23 @@ TRIGGERS = ("processing-time", "available-now")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Microsoft's recommended Kafka client settings for Event Hubs, the consumer side of them
+# ("Recommended configurations for Apache Kafka clients",
+# https://learn.microsoft.com/azure/event-hubs/apache-kafka-configurations). The values that
+# differ from the Kafka client's defaults:
+# - metadata.max.age.ms, connections.max.idle.ms: below 240000 ms, after which Azure closes idle
+#   inbound TCP connections (the client would otherwise use a dead one);
+# - request.timeout.ms at least 60000 and session.timeout.ms at least 30000: lower values
+#   cause consumer timeouts, rebalances, and more timeouts.
+# (heartbeat.interval.ms 3000 and max.poll.interval.ms 300000 are recommended as the defaults.)
+EVENTHUBS_KAFKA_SETTINGS = {
+    "metadata.max.age.ms": "180000",
+    "connections.max.idle.ms": "180000",
+    "request.timeout.ms": "60000",
+    "session.timeout.ms": "30000",
+}
+
+
 class ConfigError(ValueError):
     """A bad setting; the message names it."""
 
@@ -141,8 +158,7 @@ class IngestConfig:
                     "kafka.sasl.jaas.config": (
                         f'{login_module} required username="$ConnectionString" password="{secret}";'
                     ),
-                    "kafka.request.timeout.ms": "60000",
-                    "kafka.session.timeout.ms": "30000",
+                    **{f"kafka.{key}": value for key, value in EVENTHUBS_KAFKA_SETTINGS.items()},
                 }
             )
         options.update({k if k.startswith("kafka.") else f"kafka.{k}": v for k, v in self.kafka_options.items()})
