@@ -83,7 +83,8 @@ class Lakehouse:
         )
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess:
-        return run([str(REPO_ROOT / ".venv" / "bin" / "dbt"), *args], env=self.env, cwd=self.root)
+        """dbt as users run it: bin/dbt (ANSI mode on for the local target, as on Databricks)."""
+        return run([str(REPO_ROOT / "bin" / "dbt"), *args], env=self.env, cwd=self.root)
 
     def table_path(self, schema: str, table: str) -> str:
         return str(self.root / "warehouse" / f"{schema}.db" / table)

@@ -64,6 +64,13 @@ def test_dbt_seed_and_build_on_the_warehouse_target(warehouse):
     reasons = warehouse.query("select rejection_reason, count(*) from silver.sales_quarantine group by 1")
     assert dict(reasons) == REASONS_A
 
+    # ANSI mode on, as on a Databricks SQL warehouse: for dbt's sessions (the profile's hiveconf)
+    # and for any other client (Spark 4's default in the server)
+    probe = warehouse.dbt("show", "--inline", "select cast(1 as tinyint) + cast(127 as tinyint) as probe")
+    output, _ = probe.communicate(timeout=300)
+    assert probe.returncode != 0 and "ARITHMETIC_OVERFLOW" in output, output[-3000:]
+    assert warehouse.query("set spark.sql.ansi.enabled") == [("spark.sql.ansi.enabled", "true")]
+
 
 def test_two_dbt_commands_at_the_same_time(warehouse):
     warehouse.start()
