@@ -164,6 +164,7 @@ def run(config: IngestConfig) -> int:
         if failure is not None:
             error = f"query failed: {root_cause(str(failure))}"
         listener.wait_for_batch(_last_batch_id(query))
+        listener.wait_for_termination()
     except Exception as exc:  # noqa: BLE001 - report any start-up failure in one line, exit 1
         stage = "query failed" if query is not None else "could not start"
         error = f"{stage}: {root_cause(f'{type(exc).__name__}: {exc}')}"

@@ -75,6 +75,7 @@ class ProgressPrinter(StreamingQueryListener):
         self.batches = 0
         self.rows = 0
         self.last_batch_id: int | None = None
+        self.terminated = False
         self._seen = threading.Condition()
 
     def onQueryStarted(self, event) -> None:  # noqa: N802 (Spark's API)
@@ -99,6 +100,15 @@ class ProgressPrinter(StreamingQueryListener):
     def onQueryTerminated(self, event) -> None:  # noqa: N802
         status = f"failed: {root_cause(event.exception)}" if event.exception else "stopped"
         print(f"[ingest] query {event.id} {status}", file=self.out, flush=True)
+        with self._seen:
+            self.terminated = True
+            self._seen.notify_all()
+
+    def wait_for_termination(self, timeout: float = 10.0) -> bool:
+        """Wait until the query's termination event has been printed: on a cluster the session
+        outlives the job, so nothing else flushes the listener's events before the summary."""
+        with self._seen:
+            return self._seen.wait_for(lambda: self.terminated, timeout)
 
     def wait_for_batch(self, batch_id: int | None, timeout: float = 10.0) -> bool:
         """Wait until the progress event of `batch_id` has been printed (events are async)."""

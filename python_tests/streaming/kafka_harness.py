@@ -209,9 +209,11 @@ def java_processes(pids: list[int]) -> list[int]:
 
 
 class IngestJob:
-    """`python -m streaming_ingest ...` in its own process group; output goes to a log file."""
+    """`python -m streaming_ingest ...` in its own process group; output goes to a log file.
+    `command` replaces `-m streaming_ingest` (e.g. the job as a cluster task: cluster_task.py)."""
 
-    def __init__(self, args: list[str], lakehouse_dir: Path, log: Path) -> None:
+    def __init__(self, args: list[str], lakehouse_dir: Path, log: Path,
+                 command: tuple[str, ...] = ("-m", "streaming_ingest")) -> None:
         self.marker = uuid.uuid4().hex
         self.log = log
         # C1-only JIT: the same job, but a short-lived JVM on 2 cores starts its batches about
@@ -219,7 +221,7 @@ class IngestJob:
         env = project_env(lakehouse_dir, INGEST_TEST_MARKER=self.marker, JDK_JAVA_OPTIONS="-XX:TieredStopAtLevel=1")
         self._out = open(log, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streaming_ingest", *args],
+            [sys.executable, *command, *args],
             cwd=lakehouse_dir, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

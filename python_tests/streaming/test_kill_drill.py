@@ -8,6 +8,10 @@ The kills land at different points of a micro-batch:
    replays that batch and the sink's txnAppId/txnVersion must skip it (if a 3 ms poll does not
    catch that window within 60 s, a random moment instead);
 3. a random moment in the second new batch of a run.
+
+The drill runs twice: the job as locally (bronze by path), and as the Databricks task runs it
+(the wheel's entry point in a process whose cluster session exists before it, bronze written
+by table name through a metastore: cluster_task.py).
 """
 
 from __future__ import annotations
@@ -90,12 +94,26 @@ def between_delta_and_checkpoint_commit(checkpoint: Path, delta_log: DeltaLogWat
         return None
 
 
-def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(spark, kafka_broker, tmp_path):
+def job_setup(mode: str, bootstrap: str, topic: str, tmp_path: Path) -> tuple[Path, list[str], tuple[str, ...]]:
+    """(bronze table path, job flags, command) for the job run locally or as a cluster task."""
+    checkpoint = tmp_path / "checkpoint"
+    if mode == "path":
+        bronze = tmp_path / "bronze"
+        return bronze, ingest_args(bootstrap, topic, bronze, checkpoint), ("-m", "streaming_ingest")
+    metastore, schema = tmp_path / "cluster", "bronze_drill"
+    args = ["--source", "kafka", "--bootstrap-servers", bootstrap, "--topic", topic,
+            "--bronze-table", f"spark_catalog.{schema}.sales_events", "--checkpoint-dir", str(checkpoint)]
+    command = ("-m", "python_tests.streaming.cluster_task", str(metastore), schema)
+    return metastore / schema / "sales_events", args, command
+
+
+@pytest.mark.parametrize("mode", ["path", "databricks"])
+def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(mode, spark, kafka_broker, tmp_path):
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     topic = f"kill-drill-{uuid.uuid4().hex[:8]}"
     create_topic(kafka_broker.bootstrap, topic)
-    bronze, checkpoint = tmp_path / "bronze", tmp_path / "checkpoint"
-    args = ingest_args(kafka_broker.bootstrap, topic, bronze, checkpoint)
+    checkpoint = tmp_path / "checkpoint"
+    bronze, args, command = job_setup(mode, kafka_broker.bootstrap, topic, tmp_path)
     streaming = [*args, "--trigger", "processing-time", "--trigger-interval", TRIGGER,
                  "--max-offsets-per-trigger", MAX_OFFSETS_PER_TRIGGER]
     delta_log = DeltaLogWatcher(bronze)
@@ -107,7 +125,7 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(spark, kafka_bro
     try:
         for round_no in range(3):
             logged = max(batch_files(checkpoint, "offsets"), default=-1)
-            job = IngestJob(streaming, tmp_path, tmp_path / f"run{round_no}.log")
+            job = IngestJob(streaming, tmp_path, tmp_path / f"run{round_no}.log", command)
             jobs.append(job)
             batch = wait_for_new_batch(job, checkpoint, logged)
             if round_no == 1:
@@ -134,7 +152,7 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(spark, kafka_bro
             )
         delivered = producer.stop()
 
-        final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log")
+        final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log", command)
         jobs.append(final)
         assert final.wait(timeout=600) == 0, final.output()[-4000:]
         assert DONE_LINE.match(final.output().strip().splitlines()[-1])
@@ -144,7 +162,7 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(spark, kafka_bro
             job.close()
 
     report = "; ".join(kills)
-    print(f"\nkill drill: {len(delivered)} messages at {RATE}/s; {report}")
+    print(f"\nkill drill ({mode}): {len(delivered)} messages at {RATE}/s; {report}")
     rows = (
         spark.read.format("delta").load(str(bronze))
         .select("kafka_topic", "kafka_partition", "kafka_offset", "raw_payload", "record_id")
