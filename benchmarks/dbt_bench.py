@@ -76,6 +76,8 @@ def size_run(size: int, work: Path) -> dict[str, float]:
     code = f"""
 import json, sys, time
 from dbt.cli.main import dbtRunner
+from lakehouse_dbt import honour_profile_ansi_mode
+honour_profile_ansi_mode()
 dbt = dbtRunner()
 assert dbt.invoke(["seed", "--quiet"]).success
 def timed(args):
@@ -125,7 +127,7 @@ def sample_run(work: Path) -> float:
     sh([sys.executable, "-m", "producer", "events", "--sink", "files", "--quiet", "--total", "2000", "--seed", "7",
         "--dirty", "0.02", "--start", "2026-11-14T08:00:00Z", "--sim-rate", "0.01", "--future-days", "3650"], env)
     ingest(env)
-    dbt = str(REPO_ROOT / ".venv" / "bin" / "dbt")
+    dbt = str(REPO_ROOT / "bin" / "dbt")  # as users run it (ANSI mode on)
     sh([dbt, "build"], env)
     times = [sh([dbt, "build", "-s", "sales_by_day+"], env) for _ in range(3)]
     return sorted(times)[1]

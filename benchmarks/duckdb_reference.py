@@ -80,6 +80,8 @@ def main() -> int:
 import time
 from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
+from lakehouse_dbt import honour_profile_ansi_mode
+honour_profile_ansi_mode()
 dbt = dbtRunner()
 assert dbt.invoke(["seed", "--quiet"]).success
 spark = SparkSession.builder.getOrCreate()  # the session dbt started (active only in dbt's thread)

@@ -129,6 +129,9 @@ def main() -> int:
 
     from dbt.cli.main import dbtRunner
 
+    from lakehouse_dbt import honour_profile_ansi_mode
+
+    honour_profile_ansi_mode()  # ANSI mode on, as bin/dbt runs dbt (lakehouse_dbt)
     dbt = dbtRunner()
     log("dbt seed (once)")
     if not dbt.invoke(["seed", "--quiet"]).success:
