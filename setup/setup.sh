@@ -124,4 +124,10 @@ if [ -z "\${LAKEHOUSE_JAVA_OPTS+set}" ] && [ -f "$DEPS/cds/spark.jsa" ]; then
 fi
 ACT
 fi
+if ! grep -q 'ANSI mode as on Databricks' "$VENV/bin/activate"; then
+  cat >> "$VENV/bin/activate" <<ACT
+# retail lakehouse: bin/ first, so \`dbt\` is bin/dbt (ANSI mode as on Databricks: lakehouse_dbt)
+export PATH="$ROOT/bin:\$PATH"
+ACT
+fi
 say "ready"
