@@ -1,8 +1,22 @@
-"""Shared fixtures: one local SparkSession with Delta for the whole run, and helpers that run
-the project's real commands (the streaming job, dbt) against a throw-away lakehouse."""
+"""Shared fixtures and helpers, for every test folder.
+
+  spark          one local SparkSession with Delta for the whole run (reads tables by path)
+  kafka_broker   one real local Kafka broker (KRaft, 127.0.0.1) for the whole run, stopped at the end
+  lakehouse      a throw-away $LAKEHOUSE_DIR with the project's real commands bound to it
+  stage_a        read-only: STAGE_A (python_tests/datasets.py) ingested and built once by one
+                 full `dbt build` (seeds, models, unit and data tests) and `dbt docs generate`;
+                 the gold, star, docs-site and dashboard tests all read it. A test that changes
+                 a lakehouse builds its own.
+
+`Lakehouse.dbt()` runs `bin/dbt`, one Spark JVM per command, as users do. Inside
+`with lakehouse.warm_dbt():` the commands go to one `lakehouse_dbt.session` process instead: the
+same dbt, profile and ANSI shim, one JVM started once and warm for the next command.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +37,28 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session")
+def kafka_broker():
+    """One broker for the run: the producer and streaming tests each use their own topics."""
+    from scripts.kafka.broker import BrokerError, KafkaBroker
+
+    broker = None
+    for attempt in range(3):
+        try:
+            broker = KafkaBroker().start()
+            break
+        except BrokerError as error:
+            # scripts/kafka/broker.py makes a random cluster id that starts with "-" once in
+            # 64 starts, which kafka-storage reads as an option: start again.
+            if "cluster-id" not in str(error) or attempt == 2:
+                raise
+    assert broker is not None
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
 def project_env(lakehouse_dir: Path, **extra: str) -> dict[str, str]:
     """The environment bin/lakehouse-env sets, for a given lakehouse dir."""
     env = dict(os.environ)
@@ -36,6 +72,9 @@ def project_env(lakehouse_dir: Path, **extra: str) -> dict[str, str]:
             "DBT_PROFILES_DIR": str(REPO_ROOT),
             "DBT_LOG_PATH": str(lakehouse_dir / "logs"),
             "DBT_TARGET_PATH": str(lakehouse_dir / "target"),
+            # two dbt threads in the one local SparkSession: independent data tests overlap
+            # (the default is one, for laptops' memory; the SQL is the same)
+            "LAKEHOUSE_DBT_THREADS": "2",
             "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
         }
     )
@@ -63,6 +102,7 @@ class Lakehouse:
         self.landing = root / "landing" / "sales"
         self.landing.mkdir(parents=True, exist_ok=True)
         self.env = project_env(root)
+        self._session = None
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -82,9 +122,32 @@ class Lakehouse:
             cwd=self.root,
         )
 
-    def dbt(self, *args: str) -> subprocess.CompletedProcess:
-        """dbt as users run it: bin/dbt (ANSI mode on for the local target, as on Databricks)."""
-        return run([str(REPO_ROOT / "bin" / "dbt"), *args], env=self.env, cwd=self.root)
+    def dbt(self, *args: str):
+        """dbt as users run it: bin/dbt (ANSI mode on for the local target, as on Databricks);
+        inside `warm_dbt()`, the same command in the lakehouse's one warm dbt process."""
+        if self._session is None:
+            return run([str(REPO_ROOT / "bin" / "dbt"), *args], env=self.env, cwd=self.root)
+        result = self._session.run(*args)
+        if result.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} exited {result.returncode}\n{result.stdout[-8000:]}")
+        return result
+
+    @contextlib.contextmanager
+    def warm_dbt(self) -> Iterator[Lakehouse]:
+        """Run this block's dbt commands in one process (one Spark JVM); it ends with the block.
+        It holds the Derby metastore meanwhile: the streaming job (bronze by path) may run."""
+        from lakehouse_dbt.session import DbtSession
+
+        self.path("logs").mkdir(parents=True, exist_ok=True)
+        with DbtSession(env=self.env, cwd=self.root) as session:
+            self._session = session
+            try:
+                yield self
+            finally:
+                self._session = None
+
+    def run_results(self) -> dict:
+        return json.loads(self.path("target", "run_results.json").read_text())
 
     def table_path(self, schema: str, table: str) -> str:
         return str(self.root / "warehouse" / f"{schema}.db" / table)
@@ -97,3 +160,37 @@ class Lakehouse:
 @pytest.fixture
 def lakehouse(tmp_path: Path) -> Iterator[Lakehouse]:
     yield Lakehouse(tmp_path / "lakehouse")
+
+
+class BuiltLakehouse(Lakehouse):
+    """A lakehouse built once and shared: read it, never change it."""
+
+    build_results: dict
+
+    def ingest(self, *args: str):
+        raise AssertionError("stage_a is shared and read-only: build your own Lakehouse to change one")
+
+    def dbt(self, *args: str):
+        if args and args[0] in ("parse", "ls", "list", "show", "compile"):
+            return super().dbt(*args)
+        raise AssertionError("stage_a is shared and read-only: build your own Lakehouse to change one")
+
+
+@pytest.fixture(scope="session")
+def stage_a(tmp_path_factory) -> BuiltLakehouse:
+    """STAGE_A through the whole local pipeline once: ingest, one full `dbt build` (seeds,
+    models, unit tests and data tests), `dbt docs generate --static`, the dashboard page."""
+    from python_tests.datasets import STAGE_A
+
+    built = Lakehouse(tmp_path_factory.mktemp("stage_a") / "lakehouse")
+    built.write_landing_file("sales-a.json", STAGE_A)
+    built.ingest()
+    with built.warm_dbt():
+        built.dbt("build")
+        build_results = built.run_results()  # docs generate writes its own run_results.json
+        built.dbt("docs", "generate", "--static")
+    run([sys.executable, "-m", "scripts.dashboard"], env=built.env, cwd=built.root)
+    shared = BuiltLakehouse.__new__(BuiltLakehouse)
+    shared.__dict__.update(built.__dict__)
+    shared.build_results = build_results
+    return shared

@@ -1,11 +1,10 @@
 """Browser tests: a real headless Chromium (Debian's chromium + chromium-driver) driven by
 Selenium, against the dbt docs site and the KPI dashboard built from a small lakehouse.
 
-Fixtures (all session-scoped, so the lakehouse is built once for both test modules):
+Fixtures (all session-scoped):
   chromium_installed  runs scripts/browser/ensure_chromium.sh (apt-get install when missing)
-  built_lakehouse     STAGE_A of python_tests/dbt/test_pipeline_gold.py → ingest → one `dbt build`
-                      (seeds + models, tests skipped: the dbt tests cover them) → `dbt docs
-                      generate --static` → `python -m scripts.dashboard`
+  stage_a             (python_tests/conftest.py) STAGE_A ingested, built by one full `dbt build`,
+                      `dbt docs generate --static` and `python -m scripts.dashboard`, once a run
   browser             one Chromium with a fresh profile, killed (with its driver) at the end
 Screenshots go to artifacts/ (git-ignored). LAKEHOUSE_BROWSER_TESTS=0 skips these tests.
 """
@@ -18,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from python_tests.conftest import REPO_ROOT, Lakehouse, run
+from python_tests.conftest import REPO_ROOT, Lakehouse
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
@@ -55,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="LAKEHOUSE_BROWSER_TESTS=0")
         here = Path(__file__).parent
         for item in items:
-            if item.path.is_relative_to(here) and {"browser", "built_lakehouse"} & set(item.fixturenames):
+            if item.path.is_relative_to(here) and {"browser", "stage_a"} & set(item.fixturenames):
                 item.add_marker(skip)
 
 
@@ -96,29 +94,15 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_lakehouse(tmp_path_factory) -> Lakehouse:
-    from python_tests.dbt.test_pipeline_gold import STAGE_A
-
-    lakehouse = Lakehouse(tmp_path_factory.mktemp("browser") / "lakehouse")
-    lakehouse.write_landing_file("sales-a.json", STAGE_A)
-    lakehouse.ingest()
-    # seeds and models in one dbt command; the unit and data tests run in python_tests/dbt/
-    lakehouse.dbt("build", "--exclude", "resource_type:test", "resource_type:unit_test")
-    lakehouse.dbt("docs", "generate", "--static")
-    run([sys.executable, "-m", "scripts.dashboard"], env=lakehouse.env, cwd=lakehouse.root)
-    return lakehouse
-
-
-@pytest.fixture(scope="session")
-def docs_url(built_lakehouse: Lakehouse) -> Iterator[str]:
+def docs_url(stage_a: Lakehouse) -> Iterator[str]:
     """`dbt docs serve` on a free loopback port, stopped at the end (also on failure)."""
     port = free_port()
-    log = built_lakehouse.path("docs-serve.log")
+    log = stage_a.path("docs-serve.log")
     with open(log, "w") as out:
         server = subprocess.Popen(
             [str(REPO_ROOT / ".venv" / "bin" / "dbt"), "docs", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--no-browser"],
-            env=built_lakehouse.env, cwd=built_lakehouse.root, stdout=out, stderr=subprocess.STDOUT,
+            env=stage_a.env, cwd=stage_a.root, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
@@ -181,8 +165,8 @@ def save_screenshot(driver, path: Path, full_page: bool = False) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dashboard_file(built_lakehouse: Lakehouse, artifacts: Path) -> Path:
-    page = built_lakehouse.path("dashboard", "index.html")
+def dashboard_file(stage_a: Lakehouse, artifacts: Path) -> Path:
+    page = stage_a.path("dashboard", "index.html")
     assert page.is_file(), "make dashboard wrote no page"
     shutil.copyfile(page, artifacts / "dashboard.html")
     return page

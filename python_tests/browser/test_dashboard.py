@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from python_tests.browser.conftest import save_screenshot
-from python_tests.dbt.test_pipeline_gold import REASONS_A, STAGE_A, channel_name, name, region
+from python_tests.datasets import REASONS_A, STAGE_A, channel_name, name, region
 from scripts.dashboard.charts import nice_ticks, short_number
 from scripts.dashboard.page import money, render
 from scripts.dashboard.queries import DashboardData
 
-# gold.sales_by_day of STAGE_A (python_tests/dbt/test_pipeline_gold.py): (date, channel, store, revenue)
+# gold.sales_by_day of STAGE_A (python_tests/datasets.py): (date, channel, store, revenue)
 SALES_A = [
     ("2026-11-10", "C01", "S001", "19.01"),
     ("2026-11-10", "C09", "S999", "21.00"),

@@ -22,13 +22,13 @@ EXPOSURES = [f"exposure.{PROJECT}.{name}" for name in ("kpi_dashboard", "power_b
 
 
 @pytest.fixture(scope="module")
-def manifest(built_lakehouse) -> dict:
-    return json.loads(built_lakehouse.path("target", "manifest.json").read_text())
+def manifest(stage_a) -> dict:
+    return json.loads(stage_a.path("target", "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def catalog(built_lakehouse) -> dict:
-    return json.loads(built_lakehouse.path("target", "catalog.json").read_text())
+def catalog(stage_a) -> dict:
+    return json.loads(stage_a.path("target", "catalog.json").read_text())
 
 
 def built_columns(spark, lakehouse, node: dict, catalog: dict) -> list[str]:
@@ -46,7 +46,7 @@ def built_columns(spark, lakehouse, node: dict, catalog: dict) -> list[str]:
     return list(entry["columns"])
 
 
-def test_every_model_seed_and_source_column_is_documented(spark, built_lakehouse, manifest, catalog):
+def test_every_model_seed_and_source_column_is_documented(spark, stage_a, manifest, catalog):
     """Each column the built relation has, has a description in the YAML (manifest.json)."""
     nodes = [n for n in manifest["nodes"].values()
              if n["resource_type"] in ("model", "seed") and n["config"].get("materialized") != "ephemeral"]
@@ -56,7 +56,7 @@ def test_every_model_seed_and_source_column_is_documented(spark, built_lakehouse
         if node["package_name"] != PROJECT:
             continue
         documented = {name.lower(): (c.get("description") or "").strip() for name, c in node["columns"].items()}
-        for column in built_columns(spark, built_lakehouse, node, catalog):
+        for column in built_columns(spark, stage_a, node, catalog):
             checked += 1
             if not documented.get(column.lower()):
                 undocumented.append(f"{node['unique_id']}.{column}")

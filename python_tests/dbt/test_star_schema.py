@@ -1,11 +1,10 @@
-"""The gold star schema on the hand-made dataset of test_pipeline_gold, and the PII rule.
+"""The gold star schema on the hand-made STAGE_A (python_tests/datasets.py), and the PII rule.
 
-Stage A is ingested and one `dbt build` builds the star (seeds, silver, the dimensions,
-`fct_sales`, `sales_by_day`) with its data tests and unit tests: the fact must hold exactly the
+On the shared `stage_a` lakehouse (STAGE_A built by one full `dbt build`, its data tests and
+unit tests included; python_tests/conftest.py): the fact must hold exactly the
 7 valid sales, keyed to every dimension (the unknown store/channel/customer of t-005 to their
 own unknown members, anonymous sales to '-1'), `dim_customer` must show masked e-mails only,
-and the reconciliation test with `sales_by_day` must pass. A `dbt parse` checks from the
-manifest that the only gold column tagged PII is `top_customers.customer_name`.
+and the reconciliation test with `sales_by_day` must pass. The build's manifest shows the only gold column tagged PII is `top_customers.customer_name`.
 """
 
 from __future__ import annotations
@@ -18,24 +17,9 @@ import pytest
 from pyspark.sql import Row
 
 from python_tests.conftest import Lakehouse
-from python_tests.dbt.test_pipeline_gold import CUSTOMERS, PRODUCTS, STAGE_A, STORES, ts
+from python_tests.datasets import CUSTOMERS, PRODUCTS, STORES, ts
 
 D = Decimal
-
-# the star (tag:star: its models, data tests, unit tests and the reconciliation test) and
-# everything upstream of it, seeds and `sales_by_day` included; `empty` leaves out the upstream
-# layers' own tests (test_pipeline_gold runs those)
-STAR_SELECTION = ["--select", "+tag:star", "--indirect-selection", "empty"]
-
-
-@pytest.fixture(scope="module")
-def star(tmp_path_factory, spark) -> Lakehouse:
-    lakehouse = Lakehouse(tmp_path_factory.mktemp("star") / "lakehouse")
-    lakehouse.write_landing_file("sales-a.json", STAGE_A)
-    lakehouse.ingest()
-    lakehouse.dbt("build", *STAR_SELECTION)  # `+` selects the seeds too: no separate `dbt seed`
-    return lakehouse
-
 
 def table(spark, lakehouse: Lakehouse, name: str):
     return spark.read.format("delta").load(lakehouse.table_path("gold", name))
@@ -55,8 +39,8 @@ def sale(tid, date, product, store, channel, customer, at, category, quantity, p
 
 @pytest.mark.spark
 @pytest.mark.dbt
-def test_fact_has_one_row_per_sale_keyed_to_every_dimension(spark, star):
-    fact = table(spark, star, "fct_sales").drop("loaded_at").orderBy("transaction_id").collect()
+def test_fact_has_one_row_per_sale_keyed_to_every_dimension(spark, stage_a):
+    fact = table(spark, stage_a, "fct_sales").drop("loaded_at").orderBy("transaction_id").collect()
     assert fact == [
         sale("t-001", "2026-11-10", "P0001", "S001", "C01", "CU00001", "2026-11-10T10:00:00Z", "small", 2,
              "10", "0.1", "18.00"),
@@ -77,24 +61,24 @@ def test_fact_has_one_row_per_sale_keyed_to_every_dimension(spark, star):
     # every sale survives inner joins to all five dimensions
     for name, key in [("dim_date", "date_key"), ("dim_product", "product_key"), ("dim_store", "store_key"),
                       ("dim_channel", "channel_key"), ("dim_customer", "customer_key")]:
-        joined = table(spark, star, "fct_sales").join(table(spark, star, name), key, "inner")
+        joined = table(spark, stage_a, "fct_sales").join(table(spark, stage_a, name), key, "inner")
         assert joined.count() == 7, name
 
 
 @pytest.mark.spark
 @pytest.mark.dbt
-def test_unknown_ids_resolve_to_unknown_members(spark, star):
-    store = table(spark, star, "dim_store").where("store_key in ('S999', '-1')").orderBy("store_key").collect()
+def test_unknown_ids_resolve_to_unknown_members(spark, stage_a):
+    store = table(spark, stage_a, "dim_store").where("store_key in ('S999', '-1')").orderBy("store_key").collect()
     assert store == [
         Row(store_key="-1", store_id=None, store_name="unknown", city="unknown", region="unknown",
             country="unknown", is_unknown=True),
         Row(store_key="S999", store_id="S999", store_name="unknown", city="unknown", region="unknown",
             country="unknown", is_unknown=True),
     ]
-    channel = table(spark, star, "dim_channel").where("channel_key = 'C09'").collect()
+    channel = table(spark, stage_a, "dim_channel").where("channel_key = 'C09'").collect()
     assert channel == [Row(channel_key="C09", channel_id="C09", channel_name="unknown", channel_type="unknown",
                            is_unknown=True)]
-    customers = table(spark, star, "dim_customer").where("customer_key in ('CU99999', '-1')")
+    customers = table(spark, stage_a, "dim_customer").where("customer_key in ('CU99999', '-1')")
     assert sorted(customers.collect()) == sorted([
         Row(customer_key="-1", customer_id=None, masked_email=None, segment="anonymous", signup_date=None,
             is_anonymous=True, is_unknown=True),
@@ -102,18 +86,18 @@ def test_unknown_ids_resolve_to_unknown_members(spark, star):
             signup_date=None, is_anonymous=False, is_unknown=True),
     ], key=str)
     # members: the seeds, plus one per unknown id seen in sales, plus '-1'
-    assert table(spark, star, "dim_store").count() == len(STORES) + 2
-    assert table(spark, star, "dim_customer").count() == len(CUSTOMERS) + 2
-    assert table(spark, star, "dim_product").count() == len(PRODUCTS) + 1
+    assert table(spark, stage_a, "dim_store").count() == len(STORES) + 2
+    assert table(spark, stage_a, "dim_customer").count() == len(CUSTOMERS) + 2
+    assert table(spark, stage_a, "dim_product").count() == len(PRODUCTS) + 1
     # a known store keeps its seed attributes
-    s001 = table(spark, star, "dim_store").where("store_key = 'S001'").first()
+    s001 = table(spark, stage_a, "dim_store").where("store_key = 'S001'").first()
     assert (s001.region, s001.is_unknown) == (STORES["S001"]["region"], False)
 
 
 @pytest.mark.spark
 @pytest.mark.dbt
-def test_dim_customer_masks_email_and_holds_no_names(spark, star):
-    dim = table(spark, star, "dim_customer")
+def test_dim_customer_masks_email_and_holds_no_names(spark, stage_a):
+    dim = table(spark, stage_a, "dim_customer")
     assert dim.columns == ["customer_key", "customer_id", "masked_email", "segment", "signup_date",
                            "is_anonymous", "is_unknown"]
     seed = CUSTOMERS["CU00001"]
@@ -128,8 +112,8 @@ def test_dim_customer_masks_email_and_holds_no_names(spark, star):
 
 @pytest.mark.spark
 @pytest.mark.dbt
-def test_dim_date_covers_the_sales_years(spark, star):
-    dim = table(spark, star, "dim_date")
+def test_dim_date_covers_the_sales_years(spark, stage_a):
+    dim = table(spark, stage_a, "dim_date")
     assert dim.count() == 365 + 1  # 2026, plus the unknown member
     assert dim.where("date_key = 20261110").first().asDict() == {
         "date_key": 20261110, "calendar_date": dt.date(2026, 11, 10), "day_of_week": 2, "day_name": "Tuesday",
@@ -143,8 +127,8 @@ def test_dim_date_covers_the_sales_years(spark, star):
 
 @pytest.mark.spark
 @pytest.mark.dbt
-def test_star_data_tests_ran_and_passed(star):
-    results = json.loads(star.path("target", "run_results.json").read_text())["results"]
+def test_star_data_tests_ran_and_passed(stage_a):
+    results = stage_a.build_results["results"]
     status = {r["unique_id"]: r["status"] for r in results}
     assert status["test.retail_lakehouse.star_sales_by_day_reconciles_with_fct_sales"] == "pass"
     assert status["test.retail_lakehouse.star_dim_date_is_contiguous"] == "pass"
@@ -164,12 +148,11 @@ def is_pii(column: dict) -> bool:
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory) -> dict:
-    lakehouse = Lakehouse(tmp_path_factory.mktemp("parse") / "lakehouse")
-    lakehouse.dbt("parse")
-    return json.loads(lakehouse.path("target", "manifest.json").read_text())
+def manifest(stage_a) -> dict:
+    return json.loads(stage_a.path("target", "manifest.json").read_text())
 
 
+@pytest.mark.spark
 @pytest.mark.dbt
 def test_only_top_customers_customer_name_is_pii_in_gold(manifest):
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]

@@ -129,8 +129,8 @@ def test_a_new_checkpoint_loses_nothing_and_silver_counts_the_re_read_rows(spark
         assert landed == Counter(first[kind] * 2 + later[kind])
     assert len({r.record_id for r in rows}) == len(rows) == 100
 
-    lakehouse.dbt("seed")
-    # data tests only (the unit tests do not read bronze): conservation, unique record_id and transaction_id
+    # seeds, models and data tests (the unit tests read no bronze): conservation, unique record_id
+    # and transaction_id
     lakehouse.dbt("build", "--exclude", "resource_type:unit_test")
 
     read = spark.read.format("delta").load
