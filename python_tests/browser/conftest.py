@@ -2,10 +2,10 @@
 Selenium, against the dbt docs site and the KPI dashboard built from a small lakehouse.
 
 Fixtures (all session-scoped, so the lakehouse is built once for both test modules):
-  chromium_installed  runs scripts/browser/ensure_chromium.sh (apt-get install when missing)
+  chromium_installed  runs local_stack/browser/ensure_chromium.sh (apt-get install when missing)
   built_lakehouse     STAGE_A of python_tests/dbt/test_pipeline_gold.py → ingest → one `dbt build`
                       (seeds + models, tests skipped: the dbt tests cover them) → `dbt docs
-                      generate --static` → `python -m scripts.dashboard`
+                      generate --static` → `python -m dashboard`
   browser             one Chromium with a fresh profile, killed (with its driver) at the end
 Screenshots go to artifacts/ (git-ignored). LAKEHOUSE_BROWSER_TESTS=0 skips these tests.
 """
@@ -82,7 +82,7 @@ def stop_process_group(process: subprocess.Popen, grace: float = 5.0) -> None:
 
 @pytest.fixture(scope="session")
 def chromium_installed() -> None:
-    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "browser" / "ensure_chromium.sh")],
+    result = subprocess.run(["bash", str(REPO_ROOT / "local_stack" / "browser" / "ensure_chromium.sh")],
                             capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         pytest.fail(f"{result.stderr.strip()} (skip the browser tests with LAKEHOUSE_BROWSER_TESTS=0)",
@@ -105,7 +105,7 @@ def built_lakehouse(tmp_path_factory) -> Lakehouse:
     # seeds and models in one dbt command; the unit and data tests run in python_tests/dbt/
     lakehouse.dbt("build", "--exclude", "resource_type:test", "resource_type:unit_test")
     lakehouse.dbt("docs", "generate", "--static")
-    run([sys.executable, "-m", "scripts.dashboard"], env=lakehouse.env, cwd=lakehouse.root)
+    run([sys.executable, "-m", "dashboard"], env=lakehouse.env, cwd=lakehouse.root)
     return lakehouse
 
 

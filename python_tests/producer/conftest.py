@@ -3,7 +3,7 @@
 ``kafka_broker`` (session scope) runs a real single-node Kafka broker (KRaft) from Maven
 Central jars for the whole session. Other test folders can reuse it::
 
-    from scripts.kafka.broker import KafkaBroker
+    from local_stack.kafka.broker import KafkaBroker
 
     @pytest.fixture(scope="session")
     def kafka_broker():
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.kafka.broker import KafkaBroker
+from local_stack.kafka.broker import KafkaBroker
 
 
 @pytest.fixture(scope="session")

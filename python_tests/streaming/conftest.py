@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.kafka.broker import BrokerError, KafkaBroker
+from local_stack.kafka.broker import BrokerError, KafkaBroker
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def kafka_broker() -> Iterator[KafkaBroker]:
             broker = KafkaBroker().start()
             break
         except BrokerError as error:
-            # scripts/kafka/broker.py makes a random cluster id that starts with "-" once in
+            # local_stack/kafka/broker.py makes a random cluster id that starts with "-" once in
             # 64 starts, which kafka-storage reads as an option: start again.
             if "cluster-id" not in str(error) or attempt == 2:
                 raise

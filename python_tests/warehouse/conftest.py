@@ -18,7 +18,7 @@ import pytest
 
 from python_tests.conftest import REPO_ROOT, Lakehouse
 
-SCRIPT = REPO_ROOT / "scripts" / "warehouse" / "warehouse.py"
+SCRIPT = REPO_ROOT / "local_stack" / "warehouse" / "warehouse.py"
 SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 
 
@@ -45,7 +45,7 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 class Warehouse:
-    """The warehouse server of one throw-away lakehouse, driven by scripts/warehouse/warehouse.py."""
+    """The warehouse server of one throw-away lakehouse, driven by local_stack/warehouse/warehouse.py."""
 
     def __init__(self, lakehouse: Lakehouse, port: int) -> None:
         self.lakehouse = lakehouse
