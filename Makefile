@@ -54,7 +54,7 @@ sample: setup ## a small deterministic bronze, then dbt build (work on models wi
 	@$(STEP) "dbt build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
 kpis: setup ## print the gold tables, the quarantine counts and the conservation check
-	@$(STEP) "gold KPIs" bash -c '$(ENV) python scripts/show_kpis.py'
+	@$(STEP) "gold KPIs" bash -c '$(ENV) python local_stack/show_kpis.py'
 
 lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'

@@ -4,7 +4,7 @@ latency at a steady rate, and the job's peak memory, next to their goals.
     .venv/bin/python benchmarks/ingest_bench.py [--events 1000000] [--rate 2000] [--seconds 60]
 
 Everything is the real thing: events from the producer CLI (fixed seed), a local Kafka broker
-(scripts/kafka/broker.py, 3 partitions), and the job as `python -m streaming_ingest` with its
+(local_stack/kafka/broker.py, 3 partitions), and the job as `python -m streaming_ingest` with its
 default settings (local[2], 1 GB driver, maxOffsetsPerTrigger 200000). Throughput runs use
 available-now on a fresh bronze and checkpoint; the latency run uses a 5 s processing-time
 trigger while the producer sends at --rate for --seconds. The Kafka stage rows read the same
@@ -31,10 +31,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.kafka.broker import KafkaBroker  # noqa: E402
+from local_stack.kafka.broker import KafkaBroker  # noqa: E402
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-from memory import is_unexeced_fork  # noqa: E402
+from memory import sample_group  # noqa: E402
 
 START = "2026-11-20T00:00:00Z"
 GOAL_EVENTS_PER_SECOND = 100_000
@@ -64,33 +64,6 @@ def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(timeout=30)
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def sample_group(pgid: int) -> tuple[int, dict[int, float]]:
-    """(resident bytes, {pid: CPU seconds so far}) of every live process in a process group.
-    A child that has not exec'd yet shares its parent's memory and is not counted (see
-    memory.is_unexeced_fork)."""
-    rss = 0
-    cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[2]) != pgid:
-                continue
-            cpu[int(entry)] = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
-            if is_unexeced_fork(int(entry), int(stat[1])):
-                continue
-            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1]) * 1024
-        except (OSError, IndexError, ValueError):
-            continue
-    return rss, cpu
 
 
 class Job:

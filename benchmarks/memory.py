@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -92,3 +93,27 @@ class PeakSampler(threading.Thread):
 
 def gib(value: int) -> str:
     return f"{value / 2**30:.2f} GiB"
+
+
+def sample_group(pgid: int) -> tuple[int, dict[int, float]]:
+    """(resident bytes, {pid: CPU seconds so far}) of every live process in a process group.
+    A child that has not exec'd yet shares its parent's memory and is not counted (see
+    is_unexeced_fork)."""
+    rss = 0
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[2]) != pgid:
+                continue
+            cpu[int(entry)] = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+            if is_unexeced_fork(int(entry), int(stat[1])):
+                continue
+            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1]) * 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return rss, cpu

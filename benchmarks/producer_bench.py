@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.kafka.broker import KafkaBroker  # noqa: E402
+from local_stack.kafka.broker import KafkaBroker  # noqa: E402
 
 GOALS = {"files": 100_000, "kafka": 50_000}
 START = "2026-11-20T00:00:00Z"

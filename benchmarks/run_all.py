@@ -54,13 +54,13 @@ def section(title: str, script: str, args: list[str]) -> str:
 
 
 def stream_section(cycles: int, rate: int) -> str:
-    """Run scripts/stream.py for a few cycles; event → gold latency and peak memory."""
+    """Run local_stack/stream.py for a few cycles; event → gold latency and peak memory."""
     print(f"\n[bench] make stream: {cycles} cycles at {rate} events/s", flush=True)
     work = Path(tempfile.mkdtemp(prefix="stream-bench-"))
     env = dict(os.environ, LAKEHOUSE_DIR=str(work))
     stats_file = work / "stats.json"
     process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "scripts" / "stream.py"), "--rate", str(rate), "--cycles", str(cycles),
+        [sys.executable, str(REPO_ROOT / "local_stack" / "stream.py"), "--rate", str(rate), "--cycles", str(cycles),
          "--stats-json", str(stats_file)], cwd=REPO_ROOT, env=env)
     sampler = PeakSampler()
     sampler.watch("stream loop (dbt + its Spark)", process.pid)

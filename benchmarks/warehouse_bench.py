@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,19 +25,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from python_tests.conftest import project_env  # noqa: E402
+from local_stack.env import project_env  # noqa: E402
+from local_stack.processes import free_port  # noqa: E402
 
 SELECTION = "sales_by_day+"
 GOAL_SECONDS = 10.0
 GOAL_SPEEDUP = 2.0
 DBT = str(REPO_ROOT / "bin" / "dbt")  # as users run it (ANSI mode on for local)
-WAREHOUSE = str(REPO_ROOT / "scripts" / "warehouse" / "warehouse.py")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+WAREHOUSE = str(REPO_ROOT / "local_stack" / "warehouse" / "warehouse.py")
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path) -> float:

@@ -28,11 +28,11 @@ docs-serve: setup ## serve what was generated last
 		exec dbt docs serve --host "$(DOCS_HOST)" --port "$$port" --no-browser'
 
 dashboard: setup ## the self-contained KPI dashboard: $LAKEHOUSE_DIR/dashboard/index.html
-	@$(STEP) "KPI dashboard from the gold tables" bash -c '$(ENV) python -m scripts.dashboard'
+	@$(STEP) "KPI dashboard from the gold tables" bash -c '$(ENV) python -m dashboard'
 
 browser: ## headless Chromium + chromedriver for the browser tests (Debian packages, once)
 	@if [ "$(LAKEHOUSE_BROWSER_TESTS)" = "0" ]; then echo "[browser] LAKEHOUSE_BROWSER_TESTS=0: not installing Chromium"; \
-	else $(STEP) "headless Chromium for the browser tests" bash "$(ROOT)/scripts/browser/ensure_chromium.sh"; fi
+	else $(STEP) "headless Chromium for the browser tests" bash "$(ROOT)/local_stack/browser/ensure_chromium.sh"; fi
 
 # `make test` installs the browser first (a no-op once installed); `make lint` adds ruff.
 test: browser

@@ -2,7 +2,7 @@
 # (docs/warehouse.md; `make help` lists the verbs). Variables: WAREHOUSE_PORT (default 10000),
 # WAREHOUSE_DRIVER_MEMORY (1500m), WAREHOUSE_START_TIMEOUT (180 s), LAKEHOUSE_DIR.
 
-WAREHOUSE := $(ROOT)/scripts/warehouse/warehouse.py
+WAREHOUSE := $(ROOT)/local_stack/warehouse/warehouse.py
 
 .PHONY: warehouse warehouse-stop warehouse-status warehouse-build
 

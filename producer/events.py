@@ -17,15 +17,13 @@ Realism (all precomputed once, per UTC hour of the week, so the hot loop only in
 from __future__ import annotations
 
 import bisect
-import csv
 import json
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from producer.catalog import Catalog
 from producer.config import DirtyMix
 from producer.dirty import KINDS, TIME_SHIFTED_KINDS, mutate
 
@@ -61,59 +59,6 @@ PAYMENTS = {
 LATE_MIN_MS, LATE_MAX_MS = 1 * DAY_MS, 5 * DAY_MS
 # 1970-01-01 was a Thursday: hour-of-week (Monday 00:00 = 0) of epoch hour h is (h + 72) % 168
 _EPOCH_HOUR_OF_WEEK = 72
-
-
-@dataclass(frozen=True)
-class Product:
-    product_id: str
-    list_price: float
-
-
-@dataclass(frozen=True)
-class Store:
-    store_id: str
-    region: str
-
-
-@dataclass(frozen=True)
-class Channel:
-    channel_id: str
-    channel_type: str
-
-
-@dataclass(frozen=True)
-class Customer:
-    customer_id: str
-    segment: str
-
-
-@dataclass(frozen=True)
-class Catalog:
-    products: tuple[Product, ...]
-    stores: tuple[Store, ...]
-    channels: tuple[Channel, ...]
-    customers: tuple[Customer, ...]
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def load_catalog(seeds_dir: Path) -> Catalog:
-    products = tuple(Product(r["product_id"], float(r["list_price"]))
-                     for r in _read_csv(seeds_dir / "products.csv"))
-    stores = tuple(Store(r["store_id"], r["region"]) for r in _read_csv(seeds_dir / "stores.csv"))
-    channels = tuple(Channel(r["channel_id"], r["channel_type"])
-                     for r in _read_csv(seeds_dir / "channels.csv"))
-    customers = tuple(Customer(r["customer_id"], r["segment"])
-                      for r in _read_csv(seeds_dir / "customers.csv"))
-    if not products or not stores:
-        raise ValueError(f"{seeds_dir}: products.csv and stores.csv must not be empty")
-    if not any(c.channel_type != "physical" for c in channels):
-        raise ValueError(f"{seeds_dir}/channels.csv needs an online channel "
-                         "(it carries the sales while the stores are closed)")
-    return Catalog(products, stores, channels, customers)
 
 
 def utc_offset_hours(region: str) -> int:

@@ -10,7 +10,8 @@ from typing import TextIO
 
 from producer.config import EventsConfig
 from producer.dirty import KINDS, QUARANTINE_REASONS, VALID_KINDS
-from producer.events import EventGenerator, load_catalog
+from producer.catalog import load_catalog
+from producer.events import EventGenerator
 from producer.sinks import Sink
 
 MAX_BATCH = 5000

@@ -40,7 +40,7 @@ def spark():
 @pytest.fixture(scope="session")
 def kafka_broker():
     """One broker for the run: the producer and streaming tests each use their own topics."""
-    from scripts.kafka.broker import BrokerError, KafkaBroker
+    from local_stack.kafka.broker import BrokerError, KafkaBroker
 
     broker = None
     for attempt in range(3):
@@ -48,7 +48,7 @@ def kafka_broker():
             broker = KafkaBroker().start()
             break
         except BrokerError as error:
-            # scripts/kafka/broker.py makes a random cluster id that starts with "-" once in
+            # local_stack/kafka/broker.py makes a random cluster id that starts with "-" once in
             # 64 starts, which kafka-storage reads as an option: start again.
             if "cluster-id" not in str(error) or attempt == 2:
                 raise
@@ -60,27 +60,12 @@ def kafka_broker():
 
 
 def project_env(lakehouse_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment bin/lakehouse-env sets, for a given lakehouse dir."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "LAKEHOUSE_HOME": str(REPO_ROOT),
-            "LAKEHOUSE_DIR": str(lakehouse_dir),
-            "LAKEHOUSE_JARS": str(REPO_ROOT / ".deps" / "jars"),
-            "LAKEHOUSE_LOG4J": str(REPO_ROOT / "setup" / "log4j2.properties"),
-            "DBT_PROJECT_DIR": str(REPO_ROOT),
-            "DBT_PROFILES_DIR": str(REPO_ROOT),
-            "DBT_LOG_PATH": str(lakehouse_dir / "logs"),
-            "DBT_TARGET_PATH": str(lakehouse_dir / "target"),
-            # two dbt threads in the one local SparkSession: independent data tests overlap
-            # (the default is one, for laptops' memory; the SQL is the same)
-            "LAKEHOUSE_DBT_THREADS": "2",
-            "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
-        }
-    )
-    env.pop("DBT_TARGET", None)
-    env.update(extra)
-    return env
+    """The environment bin/lakehouse-env sets (local_stack/env.py), for a given lakehouse dir."""
+    from local_stack.env import project_env as environment
+
+    # two dbt threads in the one local SparkSession: independent data tests overlap (the
+    # profile's default is one, for laptops' memory; the SQL is the same)
+    return environment(lakehouse_dir, **{"LAKEHOUSE_DBT_THREADS": "2", **extra})
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -189,7 +174,7 @@ def stage_a(tmp_path_factory) -> BuiltLakehouse:
         built.dbt("build")
         build_results = built.run_results()  # docs generate writes its own run_results.json
         built.dbt("docs", "generate", "--static")
-    run([sys.executable, "-m", "scripts.dashboard"], env=built.env, cwd=built.root)
+    run([sys.executable, "-m", "dashboard"], env=built.env, cwd=built.root)
     shared = BuiltLakehouse.__new__(BuiltLakehouse)
     shared.__dict__.update(built.__dict__)
     shared.build_results = build_results

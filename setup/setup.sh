@@ -62,14 +62,14 @@ if [ ! -d "$DEPS/jars" ] || [ "$(cat "$DEPS/.stamp" 2>/dev/null)" != "$jar_hash"
 fi
 
 # --- Kafka broker jars (local tests and benchmarks) ------------------------------------------
-# scripts/kafka/broker.py resolves them once into .deps/kafka/ (cached): fetch them now so
+# local_stack/kafka/broker.py resolves them once into .deps/kafka/ (cached): fetch them now so
 # later runs are offline.
 if ! compgen -G "$DEPS/kafka/kafka_2.13-*.jar" >/dev/null; then
   start=$SECONDS
   command -v mvn >/dev/null 2>&1 || die "Maven (mvn) not found: install maven (apt-get install maven); it fetches the Kafka broker jars once"
-  say "fetching the local Kafka broker jars from Maven Central (scripts/kafka/pom.xml)"
-  if ! "$VENV/bin/python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from scripts.kafka.broker import ensure_jars; ensure_jars()' "$ROOT"; then
-    die "could not fetch the Kafka broker jars from Maven Central (scripts/kafka/pom.xml): check that Maven Central is reachable, then re-run 'make setup'"
+  say "fetching the local Kafka broker jars from Maven Central (local_stack/kafka/pom.xml)"
+  if ! "$VENV/bin/python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from local_stack.kafka.broker import ensure_jars; ensure_jars()' "$ROOT"; then
+    die "could not fetch the Kafka broker jars from Maven Central (local_stack/kafka/pom.xml): check that Maven Central is reachable, then re-run 'make setup'"
   fi
   say "kafka broker jars ready in $((SECONDS - start)) s: $(ls "$DEPS/kafka" | wc -l) files in $DEPS/kafka"
 fi

@@ -5,31 +5,11 @@
     python_wheel_task: package_name retail_lakehouse, entry_point lakehouse-ingest, the flags
                        as `parameters` (Databricks, the wheel built from pyproject.toml)
 
-Flags (each also read from the environment variable in brackets; a flag wins):
-
-  --source files|kafka                 [INGEST_SOURCE]           default files
-  --landing-dir DIR                    [LANDING_DIR]             default $LAKEHOUSE_DIR/landing/sales
-  --max-files-per-trigger N            [MAX_FILES_PER_TRIGGER]   default 0 = all new files
-  --bootstrap-servers HOST:PORT,...    [KAFKA_BOOTSTRAP_SERVERS] plain Kafka; without it the
-                                                                 Event Hubs connection string is used
-  --topic NAME                         [KAFKA_TOPIC]             default sales-events (= event hub name)
-  --starting-offsets earliest|latest|JSON [STARTING_OFFSETS]     default earliest; first run only
-  --max-offsets-per-trigger N          [MAX_OFFSETS_PER_TRIGGER] default 200000; 0 = no limit
-  --fail-on-data-loss true|false       [FAIL_ON_DATA_LOSS]       default true
-  --kafka-option KEY=VALUE             (repeatable)              extra kafka.* consumer option
-  --bronze-path PATH                   [BRONZE_PATH]             default $LAKEHOUSE_DIR/bronze/sales_events
-  --bronze-table [CATALOG.]SCHEMA.TABLE [BRONZE_TABLE_NAME]      write by table name instead of path
-  --checkpoint-dir DIR                 [CHECKPOINT_DIR]          default $LAKEHOUSE_DIR/checkpoints/...
-  --trigger processing-time|available-now [INGEST_TRIGGER]       default processing-time
-  --trigger-interval "5 seconds"       [TRIGGER_INTERVAL]        default 5 seconds
-  --driver-memory 1g                   [INGEST_DRIVER_MEMORY]    local runs only
-  --progress-log FILE                  [PROGRESS_LOG]            also append each progress as JSON
-  --databricks                         (on when DATABRICKS_RUNTIME_VERSION is set)
-
-Other environment variables: EVENTHUB_CONNECTION_STRING (the secret; never a flag),
-LAKEHOUSE_DIR (local default root), LAKEHOUSE_JARS / LAKEHOUSE_LOG4J / SPARK_MASTER (local
-Spark only). See `--help` and streaming_ingest/config.py for maxOffsetsPerTrigger and
-failOnDataLoss.
+Settings: each flag also comes from an environment variable (a flag wins); all of them are
+declared once in streaming_ingest/settings.py, with their defaults and help (`--help`, and the
+table in docs/streaming-job.md). The secret EVENTHUB_CONNECTION_STRING comes only from the
+environment; LAKEHOUSE_DIR is the local defaults' root; LAKEHOUSE_JARS / LAKEHOUSE_LOG4J /
+SPARK_MASTER concern local Spark only.
 
 On Databricks (DATABRICKS_RUNTIME_VERSION set): the cluster's SparkSession is used (never
 stopped here), the shaded Kafka client's login module is used for Event Hubs, and

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streaming_ingest.settings import BY_NAME, DEFAULTS, SETTINGS, env_value, help_text
+
 SOURCES = ("files", "kafka")
 TRIGGERS = ("processing-time", "available-now")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,30 +62,32 @@ def lakehouse_dir() -> str:
 
 @dataclass(frozen=True)
 class IngestConfig:
-    source: str = "files"
+    """The validated settings; defaults, flags, variables and help: streaming_ingest/settings.py."""
+
+    source: str = DEFAULTS["source"]
     # files
-    landing_dir: str = ""
-    max_files_per_trigger: int = 0
+    landing_dir: str = DEFAULTS["landing_dir"]
+    max_files_per_trigger: int = DEFAULTS["max_files_per_trigger"]
     # kafka / Event Hubs (Kafka endpoint)
-    bootstrap_servers: str = ""
+    bootstrap_servers: str = DEFAULTS["bootstrap_servers"]
     eventhubs_connection_string: str = field(default="", repr=False)
-    topic: str = "sales-events"
-    starting_offsets: str = "earliest"
-    max_offsets_per_trigger: int = 200_000
-    min_partitions: int = 0
-    fail_on_data_loss: bool = True
+    topic: str = DEFAULTS["topic"]
+    starting_offsets: str = DEFAULTS["starting_offsets"]
+    max_offsets_per_trigger: int = DEFAULTS["max_offsets_per_trigger"]
+    min_partitions: int = DEFAULTS["min_partitions"]
+    fail_on_data_loss: bool = DEFAULTS["fail_on_data_loss"]
     kafka_options: dict[str, str] = field(default_factory=dict)
     databricks: bool = False
     # sink
-    bronze_path: str = ""
-    bronze_table: str = ""
-    checkpoint_dir: str = ""
+    bronze_path: str = DEFAULTS["bronze_path"]
+    bronze_table: str = DEFAULTS["bronze_table"]
+    checkpoint_dir: str = DEFAULTS["checkpoint_dir"]
     # trigger
-    trigger: str = "processing-time"
-    trigger_interval: str = "5 seconds"
-    driver_memory: str = "1g"
+    trigger: str = DEFAULTS["trigger"]
+    trigger_interval: str = DEFAULTS["trigger_interval"]
+    driver_memory: str = DEFAULTS["driver_memory"]
     query_name: str = "bronze_sales_events"
-    progress_log: str = ""
+    progress_log: str = DEFAULTS["progress_log"]
 
     def validate(self) -> "IngestConfig":
         if self.source not in SOURCES:
@@ -114,7 +118,7 @@ class IngestConfig:
         if self.max_files_per_trigger < 0:
             raise ConfigError(f"--max-files-per-trigger must be >= 0 (got {self.max_files_per_trigger})")
         if not self.bronze_path and not self.bronze_table:
-            raise ConfigError("--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE_NAME) is required")
+            raise ConfigError("--bronze-path (BRONZE_PATH) or --bronze-table (INGEST_BRONZE_TABLE) is required")
         if self.bronze_table and not re.fullmatch(r"`?\w+`?(\.`?\w+`?){0,2}", self.bronze_table):
             raise ConfigError(
                 f"--bronze-table must be [catalog.]schema.table or table (got {self.bronze_table!r})"
@@ -197,16 +201,6 @@ def _env_bool(value: str) -> bool:
     raise ConfigError(f"--fail-on-data-loss must be true or false (got {value!r})")
 
 
-def _env_int(env: dict[str, str] | os._Environ, name: str, flag: str, default: int) -> int:
-    value = env.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{flag} ({name}) must be an integer (got {value!r})") from None
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad flag is a ConfigError (one line, exit status 2) like any bad setting."""
 
@@ -225,66 +219,33 @@ Exit status: 0 stopped cleanly, 1 the query failed, 2 a bad setting.
 
 
 def build_parser(env: dict[str, str] | os._Environ, base: str) -> argparse.ArgumentParser:
+    """The flags of streaming_ingest/settings.py, their defaults read from `env` first."""
     parser = _Parser(
         prog="python -m streaming_ingest",
         description="Land sales events exactly once in the bronze Delta table (Kafka / Event Hubs or landing files).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add = parser.add_argument
-    add("--source", default=env.get("INGEST_SOURCE", "files"),
-        help="files | kafka (INGEST_SOURCE; default files)")
-    files = parser.add_argument_group("landing files source")
-    files.add_argument("--landing-dir", default=env.get("LANDING_DIR", f"{base}/landing/sales"),
-                       help="newline-delimited JSON files (LANDING_DIR; default $LAKEHOUSE_DIR/landing/sales)")
-    files.add_argument("--max-files-per-trigger", type=int,
-                       default=_env_int(env, "MAX_FILES_PER_TRIGGER", "--max-files-per-trigger", 0),
-                       help="files per micro-batch, 0 = all new files (MAX_FILES_PER_TRIGGER; default 0)")
-    kafka = parser.add_argument_group("Kafka / Event Hubs (Kafka endpoint) source")
-    kafka.add_argument("--bootstrap-servers", default=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
-                       help="host:port[,...] of a plain Kafka (KAFKA_BOOTSTRAP_SERVERS); without it, "
-                            "EVENTHUB_CONNECTION_STRING selects the Event Hubs namespace (SASL_SSL)")
-    kafka.add_argument("--topic", default=env.get("KAFKA_TOPIC", "sales-events"),
-                       help="topic / event hub name (KAFKA_TOPIC; default sales-events)")
-    kafka.add_argument("--starting-offsets", default=env.get("STARTING_OFFSETS", "earliest"),
-                       help="earliest | latest | JSON offsets; first run of a checkpoint only "
-                            "(STARTING_OFFSETS; default earliest)")
-    kafka.add_argument("--max-offsets-per-trigger", type=int,
-                       default=_env_int(env, "MAX_OFFSETS_PER_TRIGGER", "--max-offsets-per-trigger", 200_000),
-                       help="maxOffsetsPerTrigger: offsets per micro-batch across all partitions, 0 = no "
-                            "limit (MAX_OFFSETS_PER_TRIGGER; default 200000)")
-    kafka.add_argument("--min-partitions", type=int,
-                       default=_env_int(env, "MIN_PARTITIONS", "--min-partitions", 0),
-                       help="minPartitions: split Kafka partitions into at least this many Spark tasks "
-                            "per micro-batch, e.g. 2x the cores when there are fewer partitions than "
-                            "cores or they are uneven (MIN_PARTITIONS; default 0 = one task per partition)")
-    kafka.add_argument("--fail-on-data-loss", default=env.get("FAIL_ON_DATA_LOSS", "true"),
-                       help="failOnDataLoss: fail when unread offsets are gone (retention, topic "
-                            "recreated) rather than skip them (FAIL_ON_DATA_LOSS; default true)")
+    groups = {"general": parser}
+    for setting in SETTINGS:
+        if setting.group not in groups:
+            groups[setting.group] = parser.add_argument_group(setting.group)
+        value = env_value(setting, env)
+        if value is not None and setting.kind is int:
+            try:
+                value = int(value)
+            except ValueError:
+                raise ConfigError(f"{setting.flag} ({setting.env}) must be an integer (got {value!r})") from None
+        groups[setting.group].add_argument(
+            setting.flag, dest=setting.name, type=int if setting.kind is int else str, metavar=setting.metavar,
+            default=setting.default if value is None else value, help=help_text(setting),
+        )
+    kafka = groups[BY_NAME["topic"].group]
     kafka.add_argument("--kafka-option", action="append", default=[], metavar="KEY=VALUE",
                        help="extra kafka.* consumer option (repeatable)")
     kafka.add_argument("--databricks", action="store_true", default="DATABRICKS_RUNTIME_VERSION" in env,
                        help="running on Databricks: use the cluster's session and its shaded Kafka "
                             "client (default: on when DATABRICKS_RUNTIME_VERSION is set)")
-    sink = parser.add_argument_group("bronze sink")
-    sink.add_argument("--bronze-path", default=env.get("BRONZE_PATH", ""),
-                      help="Delta table path (BRONZE_PATH; default $LAKEHOUSE_DIR/bronze/sales_events)")
-    sink.add_argument("--bronze-table", default=env.get("BRONZE_TABLE_NAME", ""),
-                      help="or a table name, [catalog.]schema.table (BRONZE_TABLE_NAME)")
-    sink.add_argument("--checkpoint-dir", default=env.get("CHECKPOINT_DIR", ""),
-                      help="the query's checkpoint: keep it for exactly-once across restarts "
-                           "(CHECKPOINT_DIR; default $LAKEHOUSE_DIR/checkpoints/bronze_sales_events_<source>)")
-    trigger = parser.add_argument_group("trigger and resources")
-    trigger.add_argument("--trigger", default=env.get("INGEST_TRIGGER", "processing-time"),
-                         help="processing-time (run until SIGTERM / Ctrl-C) | available-now (drain, then "
-                              "stop) (INGEST_TRIGGER; default processing-time)")
-    trigger.add_argument("--trigger-interval", default=env.get("TRIGGER_INTERVAL", "5 seconds"),
-                         help="processing-time interval (TRIGGER_INTERVAL; default '5 seconds')")
-    trigger.add_argument("--driver-memory", default=env.get("INGEST_DRIVER_MEMORY", "1g"),
-                         help="local Spark driver memory (INGEST_DRIVER_MEMORY; default 1g)")
-    trigger.add_argument("--progress-log", default=env.get("PROGRESS_LOG", ""),
-                         help="also append each micro-batch's full progress JSON, one line each, to this "
-                              "file (PROGRESS_LOG)")
     return parser
 
 
@@ -307,7 +268,7 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
             raise ConfigError("--checkpoint-dir (CHECKPOINT_DIR) is required on Databricks")
         if not bronze_path and not args.bronze_table:
             raise ConfigError(
-                "--bronze-path (BRONZE_PATH) or --bronze-table (BRONZE_TABLE_NAME) is required on Databricks"
+                "--bronze-path (BRONZE_PATH) or --bronze-table (INGEST_BRONZE_TABLE) is required on Databricks"
             )
     else:
         if not bronze_path and not args.bronze_table:
@@ -315,7 +276,7 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         checkpoint = checkpoint or f"{base}/checkpoints/bronze_sales_events_{args.source}"
     return IngestConfig(
         source=args.source,
-        landing_dir=args.landing_dir,
+        landing_dir=args.landing_dir or f"{base}/landing/sales",
         max_files_per_trigger=args.max_files_per_trigger,
         bootstrap_servers=args.bootstrap_servers,
         eventhubs_connection_string=env.get("EVENTHUB_CONNECTION_STRING", ""),

@@ -24,31 +24,41 @@ def java_options() -> str:
     return os.environ.get("LAKEHOUSE_JAVA_OPTS", "").strip()
 
 
+# The settings every local Spark JVM shares: the streaming job, dbt's `local` target and the
+# warehouse server (local_stack/warehouse/server.py). profiles.yml repeats them for dbt (YAML
+# cannot import them); python_tests/test_local_stack.py keeps the three equal.
+LOCAL_SPARK_SETTINGS = {
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    # HotSpot does not JIT-compile a method over 8000 bytes of bytecode; Spark's default
+    # limit (65535) lets the bronze parse's whole-stage code grow past it and run
+    # interpreted at half speed. At 8000 Spark splits such a stage instead.
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+}
+
+
 def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partitions: int = 4) -> dict[str, str]:
-    """Settings shared by the streaming job and the tests: Delta, UTC, loopback, small machine."""
+    """The job's (and the tests') settings: the shared ones, plus class path, memory, app name."""
     jars = local_jars_dir()
     if not any(jars.glob("delta-spark_*.jar")):
         raise SystemExit(f"LAKEHOUSE_JARS: no Delta jars in {jars}; run 'make setup' first")
     log4j = Path(os.environ.get("LAKEHOUSE_LOG4J", REPO_ROOT / "setup" / "log4j2.properties"))
     return {
+        **LOCAL_SPARK_SETTINGS,
         "spark.master": os.environ.get("SPARK_MASTER", "local[2]"),
         "spark.app.name": app_name,
         "spark.driver.memory": driver_memory,
         "spark.driver.extraClassPath": f"{jars}/*",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j} {java_options()}".strip(),
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.driver.host": "127.0.0.1",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
-        "spark.databricks.delta.snapshotPartitions": "2",
-        # HotSpot does not JIT-compile a method over 8000 bytes of bytecode; Spark's default
-        # limit (65535) lets the bronze parse's whole-stage code grow past it and run
-        # interpreted at half speed. At 8000 Spark splits such a stage instead.
-        "spark.sql.codegen.hugeMethodLimit": "8000",
         "spark.sql.streaming.stateStore.providerClass": (
             "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider"
         ),

@@ -69,7 +69,8 @@ validated as (
             when not is_json_object then 'malformed_json'
             when {{ is_blank('transaction_id') }} then 'missing_transaction_id'
             when event_at is null then 'invalid_timestamp'
-            when event_at > ingestion_time + interval 24 hours then 'future_timestamp'
+            when event_at > ingestion_time + interval {{ var('future_tolerance_hours') | int }} hours
+                then 'future_timestamp'
             when quantity is null or quantity < 1 then 'invalid_quantity'
             when unit_price is null or unit_price < 0 then 'invalid_price'
             when has_discount_pct and (discount_pct is null or discount_pct < 0 or discount_pct >= 1)

@@ -2,9 +2,9 @@
 Selenium, against the dbt docs site and the KPI dashboard built from a small lakehouse.
 
 Fixtures (all session-scoped):
-  chromium_installed  runs scripts/browser/ensure_chromium.sh (apt-get install when missing)
+  chromium_installed  runs local_stack/browser/ensure_chromium.sh (apt-get install when missing)
   stage_a             (python_tests/conftest.py) STAGE_A ingested, built by one full `dbt build`,
-                      `dbt docs generate --static` and `python -m scripts.dashboard`, once a run
+                      `dbt docs generate --static` and `python -m dashboard`, once a run
   browser             one Chromium with a fresh profile, killed (with its driver) at the end
 Screenshots go to artifacts/ (git-ignored). LAKEHOUSE_BROWSER_TESTS=0 skips these tests.
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from local_stack.processes import free_port, stop_process_group
 from python_tests.conftest import REPO_ROOT, Lakehouse
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
@@ -57,30 +56,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def stop_process_group(process: subprocess.Popen, grace: float = 5.0) -> None:
-    """SIGTERM the process's whole group (it was started in a session of its own), then SIGKILL."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=grace)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # anything left in the group (e.g. a browser child)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=grace)
-
-
 @pytest.fixture(scope="session")
 def chromium_installed() -> None:
-    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "browser" / "ensure_chromium.sh")],
+    result = subprocess.run(["bash", str(REPO_ROOT / "local_stack" / "browser" / "ensure_chromium.sh")],
                             capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         pytest.fail(f"{result.stderr.strip()} (skip the browser tests with LAKEHOUSE_BROWSER_TESTS=0)",

@@ -1,5 +1,5 @@
 """The KPI dashboard: the renderer on its own (no Spark), then the page `python -m
-scripts.dashboard` wrote from the hand-made dataset, opened in a real headless Chromium."""
+dashboard` wrote from the hand-made dataset, opened in a real headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from python_tests.browser.conftest import save_screenshot
 from python_tests.datasets import REASONS_A, STAGE_A, channel_name, name, region
-from scripts.dashboard.charts import nice_ticks, short_number
-from scripts.dashboard.page import money, render
-from scripts.dashboard.queries import DashboardData
+from dashboard.charts import nice_ticks, short_number
+from dashboard.page import money, render
+from dashboard.queries import DashboardData
 
 # gold.sales_by_day of STAGE_A (python_tests/datasets.py): (date, channel, store, revenue)
 SALES_A = [

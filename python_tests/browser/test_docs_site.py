@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from python_tests.browser.conftest import save_screenshot
-from scripts.dashboard.queries import TABLES_READ
+from dashboard.queries import TABLES_READ
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 

@@ -1,4 +1,4 @@
-"""Kafka sink end to end against a real local broker (scripts/kafka/broker.py)."""
+"""Kafka sink end to end against a real local broker (local_stack/kafka/broker.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from python_tests.producer.producer_contract import REPO_ROOT, produce_to_files, run_producer
 
-from scripts.kafka.broker import KafkaBroker, answers_api_versions
+from local_stack.kafka.broker import KafkaBroker, answers_api_versions
 
 pytestmark = pytest.mark.kafka
 
 START = "2026-11-20T00:00:00Z"
-BROKER_SH = REPO_ROOT / "scripts" / "kafka" / "broker.sh"
+BROKER_SH = REPO_ROOT / "local_stack" / "kafka" / "broker.sh"
 
 
 def consume_all(bootstrap: str, topic: str, expected: int, timeout: float = 60) -> list:

@@ -24,6 +24,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from local_stack.processes import group_members as process_group
 from python_tests.conftest import project_env
 
 DONE_LINE = re.compile(r"^\[ingest\] done: (\d+) rows in (\d+) batches, [\d.]+ s$")
@@ -186,17 +187,6 @@ def processes_with_marker(marker: str) -> list[int]:
             if stat and stat[0] not in ("Z", "X"):
                 found.append(int(entry))
     return found
-
-
-def process_group(pgid: int) -> list[int]:
-    """Live (non-zombie) members of a process group."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _stat(int(entry))
-            if stat and stat[1] == pgid and stat[0] not in ("Z", "X"):
-                members.append(int(entry))
-    return members
 
 
 def java_processes(pids: list[int]) -> list[int]:

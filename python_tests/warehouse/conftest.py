@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,36 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from local_stack.processes import free_port, processes_mentioning
 from python_tests.conftest import REPO_ROOT, Lakehouse
 
-SCRIPT = REPO_ROOT / "scripts" / "warehouse" / "warehouse.py"
+SCRIPT = REPO_ROOT / "local_stack" / "warehouse" / "warehouse.py"
 SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live (non-zombie) processes whose command line contains `text`, e.g. a tmp lakehouse dir."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError):
-            continue
-        if state not in ("Z", "X") and text in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
 class Warehouse:
-    """The warehouse server of one throw-away lakehouse, driven by scripts/warehouse/warehouse.py."""
+    """The warehouse server of one throw-away lakehouse, driven by local_stack/warehouse/warehouse.py."""
 
     def __init__(self, lakehouse: Lakehouse, port: int) -> None:
         self.lakehouse = lakehouse

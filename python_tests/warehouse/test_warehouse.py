@@ -17,7 +17,8 @@ import pytest
 
 from python_tests.conftest import REPO_ROOT
 from python_tests.datasets import REASONS_A, STAGE_A, by_day
-from python_tests.warehouse.conftest import SCRIPT, free_port
+from local_stack.processes import free_port
+from python_tests.warehouse.conftest import SCRIPT
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 

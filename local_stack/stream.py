@@ -15,7 +15,7 @@ Ctrl-C (or SIGTERM) stops all three cleanly: the producer closes its current fil
 stream finishes its batch, the dbt cycle in flight completes. Nothing is lost: a restart
 continues from the streaming checkpoint and the incremental watermarks.
 
-Usage: python scripts/stream.py [--rate 1000] [--cycles N] [--duration S] [--dirty 0.01]
+Usage: python local_stack/stream.py [--rate 1000] [--cycles N] [--duration S] [--dirty 0.01]
        [--stats-json PATH]
 """
 

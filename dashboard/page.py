@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-from scripts.dashboard.charts import bar_chart, line_chart
-from scripts.dashboard.queries import DashboardData
+from dashboard.charts import bar_chart, line_chart
+from dashboard.queries import DashboardData
 
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --card: #f5f7fa; }

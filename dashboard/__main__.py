@@ -1,6 +1,6 @@
 """Render the KPI dashboard: one self-contained HTML file from the gold tables (`make dashboard`).
 
-    python -m scripts.dashboard [--out FILE] [--top N]
+    python -m dashboard [--out FILE] [--top N]
 
 Default output: $LAKEHOUSE_DIR/dashboard/index.html. Reads the dbt `local` target's tables
 through its Derby metastore with one SparkSession, so run it while no dbt command runs on the
@@ -15,17 +15,17 @@ import sys
 import time
 from pathlib import Path
 
-if not __package__:  # run as a file: make `scripts.dashboard` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+if not __package__:  # run as a file: make `dashboard` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dashboard.page import render  # noqa: E402
-from scripts.dashboard.queries import read_dashboard_data  # noqa: E402
+from dashboard.page import render  # noqa: E402
+from dashboard.queries import read_dashboard_data  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     from streaming_ingest.config import lakehouse_dir
 
-    parser = argparse.ArgumentParser(prog="python -m scripts.dashboard", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.environ.get("DASHBOARD_OUT", ""),
                         help="output file (DASHBOARD_OUT; default $LAKEHOUSE_DIR/dashboard/index.html)")
     parser.add_argument("--top", type=int, default=10, help="customers and products shown (default 10)")

@@ -1,224 +1,34 @@
-"""A local SQL warehouse: Spark's Thrift JDBC/ODBC server (from the pyspark wheel) with Delta,
-the project's metastore and warehouse directory, bound to 127.0.0.1 only.
+"""Start, stop and watch the warehouse server (Spark's Thrift server) of one lakehouse.
 
-    python scripts/warehouse/warehouse.py start     # = make warehouse
-    python scripts/warehouse/warehouse.py stop      # = make warehouse-stop
-    python scripts/warehouse/warehouse.py status    # = make warehouse-status
-
-Settings (environment; bin/lakehouse-env sets the first four):
-    LAKEHOUSE_DIR               the local lakehouse: metastore_db/, warehouse/, bronze/, logs/
-    LAKEHOUSE_JARS              Delta jars, put on the driver class path
-    LAKEHOUSE_LOG4J             the project's log4j2 config (setup/log4j2.properties)
-    LAKEHOUSE_JAVA_OPTS         extra JVM options: the class-data archive of `make setup`
-    WAREHOUSE_PORT              Thrift port on 127.0.0.1 (default 10000)
-    WAREHOUSE_DRIVER_MEMORY     driver heap (default 1500m)
-    WAREHOUSE_START_TIMEOUT     seconds to wait for the port to answer (default 180)
-    WAREHOUSE_STOP_TIMEOUT      seconds to wait after SIGTERM before SIGKILL (default 30)
-
-State: $LAKEHOUSE_DIR/warehouse-server.json (pid, port, log); log: $LAKEHOUSE_DIR/logs/warehouse.log
-(the previous one is kept as warehouse.log.1). Exit status: 0 done, 1 failed (one line on
-stderr saying why), 2 bad setting.
+One start or stop at a time per lakehouse (a lock file); the running server is recorded in
+$LAKEHOUSE_DIR/warehouse-server.json and recognised by its command line; it leads a process
+group of its own, which stopping ends (SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import importlib.util
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
-HOST = "127.0.0.1"
-STATE_NAME = "warehouse-server.json"
-LOCK_NAME = "warehouse-server.lock"
-# Logger levels added on top of the project's log4j2 config (log4j2 merges the two files).
-EXTRA_LOG4J = HERE / "log4j2-warehouse.properties"
-# Lines in the server log that mean "cannot start", with what to tell the user.
-FATAL_LOG_LINES = {
-    "Another instance of Derby may have already booted the database": (
-        "the metastore {lakehouse_dir}/metastore_db is in use by another Spark process "
-        "(a dbt run on the local target?): let it finish, then run make warehouse again"
-    ),
-    "Error starting HiveServer2": "the Thrift service could not start (see {log})",
-}
-
-
-class WarehouseError(Exception):
-    """A failure to report as one line, exit status 1."""
-
-
-class SettingError(WarehouseError):
-    """A bad setting, exit status 2."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    lakehouse_dir: Path
-    jars_dir: Path
-    log4j: Path
-    port: int
-    driver_memory: str
-    start_timeout: float
-    stop_timeout: float
-
-    @property
-    def state_file(self) -> Path:
-        return self.lakehouse_dir / STATE_NAME
-
-    @property
-    def log_file(self) -> Path:
-        return self.lakehouse_dir / "logs" / "warehouse.log"
-
-    @property
-    def jdbc_url(self) -> str:
-        return f"jdbc:hive2://{HOST}:{self.port}/default"
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        root = HERE.parent.parent
-
-        def path(name: str, default: Path | None = None) -> Path:
-            value = env.get(name) or (str(default) if default else "")
-            if not value:
-                raise SettingError(f"{name} is not set: run through make, bin/dbt or `source bin/lakehouse-env`")
-            return Path(value).resolve()
-
-        def number(name: str, default: str, kind: type, low: float, high: float):
-            raw = env.get(name, "") or default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise SettingError(f"{name}={raw!r} is not a number") from None
-            if not low <= value <= high:
-                raise SettingError(f"{name}={raw} is out of range ({low:g}..{high:g})")
-            return value
-
-        lakehouse_dir = path("LAKEHOUSE_DIR")
-        jars_dir = path("LAKEHOUSE_JARS", root / ".deps" / "jars")
-        log4j = path("LAKEHOUSE_LOG4J", root / "setup" / "log4j2.properties")
-        if not jars_dir.is_dir():
-            raise SettingError(f"LAKEHOUSE_JARS={jars_dir} is not a directory: run 'make setup'")
-        if not log4j.is_file():
-            raise SettingError(f"LAKEHOUSE_LOG4J={log4j} does not exist")
-        memory = env.get("WAREHOUSE_DRIVER_MEMORY", "") or "1500m"
-        if not memory[:-1].isdigit() or memory[-1].lower() not in "kmg":
-            raise SettingError(f"WAREHOUSE_DRIVER_MEMORY={memory!r} is not a JVM size such as 1500m or 2g")
-        return cls(
-            lakehouse_dir=lakehouse_dir,
-            jars_dir=jars_dir,
-            log4j=log4j,
-            port=number("WAREHOUSE_PORT", "10000", int, 1024, 65535),
-            driver_memory=memory,
-            start_timeout=number("WAREHOUSE_START_TIMEOUT", "180", float, 1, 3600),
-            stop_timeout=number("WAREHOUSE_STOP_TIMEOUT", "30", float, 1, 600),
-        )
-
-
-# --- processes -------------------------------------------------------------------------------
-
-
-def process_state(pid: int) -> str | None:
-    """'alive', 'zombie' or None (gone). A zombie has exited; only its exit status is left."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return "alive"
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return "alive" if not Path("/proc/self").exists() else None
-    return "zombie" if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X") else "alive"
-
-
-def is_running(pid: int) -> bool:
-    return process_state(pid) == "alive"
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live processes of a process group (Linux /proc; elsewhere just the leader)."""
-    if not Path("/proc/self").exists():
-        return [pgid] if is_running(pgid) else []
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
-            members.append(int(entry.name))
-    return members
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        result = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
-        return result.stdout
+from local_stack.processes import command_line, is_running, listening_ports, port_is_free, terminate
+from local_stack.warehouse.settings import (
+    EXTRA_LOG4J, FATAL_LOG_LINES, HERE, HOST, LOCK_NAME, SERVER_CLASS, Settings, WarehouseError,
+)
+from streaming_ingest.spark_session import LOCAL_SPARK_SETTINGS
 
 
 def is_our_server(pid: int, settings: Settings) -> bool:
     cmd = command_line(pid)
     return SERVER_CLASS in cmd and str(settings.lakehouse_dir) in cmd
-
-
-def listening_ports(pid: int) -> set[tuple[str, int]] | None:
-    """(address, port) of the TCP sockets `pid` listens on, from /proc; None where /proc is missing."""
-    fd_dir = Path(f"/proc/{pid}/fd")
-    if not fd_dir.exists():
-        return None
-    inodes = set()
-    for fd in fd_dir.iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                cols = line.split()
-                if cols[3] == "0A" and cols[9] in inodes:  # 0A = LISTEN
-                    address, port = cols[1].split(":")
-                    found.add((decode_address(address), int(port, 16)))
-    return found
-
-
-def decode_address(hex_address: str) -> str:
-    """An address of /proc/net/tcp{,6} (little-endian 32-bit words) as text."""
-    raw = bytes.fromhex(hex_address)
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    if len(words) == 4:
-        return socket.inet_ntop(socket.AF_INET, words)
-    text = socket.inet_ntop(socket.AF_INET6, words)
-    return text[7:] if text.startswith("::ffff:") and "." in text else text
-
-
-def port_is_free(port: int) -> bool:
-    """Whether a server could listen on 127.0.0.1:port (also false when 0.0.0.0:port is taken)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def port_answers(port: int) -> bool:
@@ -300,21 +110,12 @@ def server_command(settings: Settings, home: Path) -> list[str]:
         + os.environ.get("LAKEHOUSE_JAVA_OPTS", "")
     ).strip()
     conf = {
+        **LOCAL_SPARK_SETTINGS,
         "spark.app.name": "lakehouse-warehouse",
-        "spark.driver.bindAddress": HOST,
-        "spark.driver.host": HOST,
         "spark.driver.extraClassPath": f"{settings.jars_dir}/*",
         "spark.driver.extraJavaOptions": java_options,
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.warehouse.dir": str(d / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={d}/metastore_db;create=true",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
         # The Thrift server turns on spark.sql.datetime.java8API.enabled for its sessions, and
         # Delta's answer-from-statistics shortcut for min()/max() then fails on date columns
         # (ClassCastException: LocalDate cannot be cast to java.sql.Date). Read the data instead.
@@ -386,31 +187,6 @@ def wait_until_up(settings: Settings, server: subprocess.Popen, deadline: float)
                 f"(WAREHOUSE_START_TIMEOUT); stopped it (log: {settings.log_file})"
             )
         time.sleep(0.25)
-
-
-def terminate(pid: int, timeout: float) -> bool:
-    """SIGTERM the process group of `pid` (the server leads its own), SIGKILL after `timeout`.
-    True when nothing of it is left."""
-    try:
-        pgid = pid if os.getpgid(pid) == pid else None
-    except ProcessLookupError:
-        return True
-
-    def send(sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig) if pgid else os.kill(pid, sig)
-
-    def gone() -> bool:
-        return not group_members(pgid) if pgid else not is_running(pid)
-
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-        send(sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if gone():
-                return True
-            time.sleep(0.1)
-    return gone()
 
 
 def bronze_location(settings: Settings) -> str | None:
@@ -521,29 +297,3 @@ def status(settings: Settings) -> int:
     answers = "answering" if port_answers(state["port"]) else "NOT answering"
     print(f"warehouse: running on {HOST}:{state['port']} (pid {state['pid']}, {answers}); log: {state['log']}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["start", "stop", "status"])
-    args = parser.parse_args(argv)
-    # A SIGTERM/SIGHUP (make interrupted, terminal closed) unwinds like Ctrl-C: a server still
-    # starting is stopped again, never left behind.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.default_int_handler)
-    try:
-        settings = Settings.from_env()
-        return {"start": start, "stop": stop, "status": status}[args.command](settings)
-    except SettingError as exc:
-        print(f"warehouse: bad setting: {exc}", file=sys.stderr)
-        return 2
-    except WarehouseError as exc:
-        print(f"warehouse: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("warehouse: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

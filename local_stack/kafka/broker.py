@@ -1,23 +1,22 @@
 """A real single-node Apache Kafka broker (KRaft, combined broker + controller) for local tests.
 
-The jars come from Maven Central (``scripts/kafka/pom.xml``), resolved once into
+The jars come from Maven Central (``local_stack/kafka/pom.xml``), resolved once into
 ``<repo>/.deps/kafka/``. Each broker gets its own temp dir (config, data, logs, ``broker.json``
 state file) and two free ports on 127.0.0.1, so several brokers can run at once.
 
 From Python (tests)::
 
-    from scripts.kafka.broker import KafkaBroker
+    from local_stack.kafka.broker import KafkaBroker
 
     with KafkaBroker() as broker:
         producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap})
 
-From a shell: ``scripts/kafka/broker.sh start|stop|status [--name NAME]`` (``start`` prints
-``bootstrap=127.0.0.1:<port>``). Standard library only.
+From a shell: ``local_stack/kafka/broker.sh start|stop|status [--name NAME]`` (``start`` prints
+``bootstrap=127.0.0.1:<port>``). Standard library only (and local_stack.processes).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import fcntl
@@ -28,11 +27,12 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from local_stack.processes import free_port, is_running
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -76,12 +76,6 @@ def ensure_jars(deps_dir: Path = DEFAULT_DEPS_DIR) -> Path:
     return deps_dir
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
@@ -108,15 +102,6 @@ def answers_api_versions(host: str, port: int, timeout: float = 2.0) -> bool:
     except (OSError, ConnectionError, struct.error):
         return False
     return correlation_id == 7 and error_code == 0
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            state = handle.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 class KafkaBroker:
@@ -280,7 +265,7 @@ class KafkaBroker:
         return broker
 
     def is_running(self) -> bool:
-        if self.pid is None or not _process_alive(self.pid):
+        if self.pid is None or not is_running(self.pid):
             return False
         try:  # the pid is ours only if its command line names our temp dir
             cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes()
@@ -316,60 +301,4 @@ class KafkaBroker:
     def _alive(self) -> bool:
         if self._process is not None:
             return self._process.poll() is None
-        return self.pid is not None and _process_alive(self.pid)
-
-
-# -- command line (scripts/kafka/broker.sh) ---------------------------------------------------
-
-def _pointer(name: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"lakehouse-kafka-{name}.state"
-
-
-def _attached(name: str) -> KafkaBroker | None:
-    pointer = _pointer(name)
-    if not pointer.exists():
-        return None
-    state_dir = Path(pointer.read_text().strip())
-    if not (state_dir / STATE_FILE).exists():
-        return None
-    return KafkaBroker.attach(state_dir)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="broker.sh", description="Local single-node Kafka (KRaft).")
-    parser.add_argument("action", choices=("start", "stop", "status"))
-    parser.add_argument("--name", default="default", help="several named brokers can run at once")
-    parser.add_argument("--partitions", type=int, default=3, help="default partitions per topic")
-    parser.add_argument("--timeout", type=float, default=120.0, help="start-up timeout (s)")
-    args = parser.parse_args(argv)
-    existing = _attached(args.name)
-    try:
-        if args.action == "start":
-            if existing is not None and existing.is_running():
-                print(f"broker: error: broker {args.name!r} already running "
-                      f"(bootstrap={existing.bootstrap})", file=sys.stderr)
-                return 1
-            broker = KafkaBroker(partitions=args.partitions, startup_timeout=args.timeout).start()
-            assert broker.dir is not None
-            _pointer(args.name).write_text(str(broker.dir) + "\n")
-            broker._process = None  # keep running after this process exits
-            print(f"bootstrap={broker.bootstrap}")
-            return 0
-        if args.action == "stop":
-            if existing is not None:
-                existing.stop()
-            _pointer(args.name).unlink(missing_ok=True)
-            print(f"broker {args.name!r} stopped")
-            return 0
-        if existing is not None and existing.is_running():
-            print(f"running pid={existing.pid} bootstrap={existing.bootstrap} dir={existing.dir}")
-            return 0
-        print(f"broker {args.name!r} not running")
-        return 1
-    except BrokerError as error:
-        print(f"broker: error: {error}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return self.pid is not None and is_running(self.pid)

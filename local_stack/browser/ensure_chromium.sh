@@ -2,7 +2,7 @@
 # Makes sure headless Chromium and its WebDriver are installed for the browser tests
 # (python_tests/browser/). Idempotent: a no-op when both are there.
 #
-#   scripts/browser/ensure_chromium.sh          # install Debian's chromium + chromium-driver if missing
+#   local_stack/browser/ensure_chromium.sh          # install Debian's chromium + chromium-driver if missing
 #
 # Uses Debian's packages (apt-get, as root or through sudo) and never downloads a browser build
 # of its own. Elsewhere (macOS, no apt) install Chromium and chromedriver yourself and point

@@ -1,6 +1,6 @@
 """Print the gold KPIs and the pipeline's counts (the end of `make demo`).
 
-Usage: python scripts/show_kpis.py [--rows N]
+Usage: python local_stack/show_kpis.py [--rows N]
 Reads the dbt `local` target's tables through its metastore: run it when no dbt command runs.
 """
 

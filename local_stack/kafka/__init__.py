@@ -1,0 +1,1 @@
+"""A local single-node Kafka broker (KRaft): `broker.KafkaBroker`, and `python -m local_stack.kafka`."""

@@ -1,0 +1,54 @@
+"""The local stack's one-source rules: each shared Spark setting is written once and the three
+local Spark JVMs (the job, dbt's `local` target, the warehouse server) get the same value; the
+Python project environment is bin/lakehouse-env's; nothing imports the old `scripts` folder."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from local_stack.env import project_env
+from local_stack.warehouse.server import server_command
+from local_stack.warehouse.settings import Settings
+from python_tests.conftest import REPO_ROOT
+from streaming_ingest.spark_session import LOCAL_SPARK_SETTINGS, local_spark_conf
+
+
+def test_dbt_local_target_has_the_shared_spark_settings():
+    profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
+    params = profile["lakehouse"]["outputs"]["local"]["server_side_parameters"]
+    assert {key: params.get(key) for key in LOCAL_SPARK_SETTINGS} == LOCAL_SPARK_SETTINGS
+
+
+def test_the_job_and_the_warehouse_server_have_the_shared_spark_settings(tmp_path):
+    job = local_spark_conf("probe")
+    assert {key: job[key] for key in LOCAL_SPARK_SETTINGS} == LOCAL_SPARK_SETTINGS
+    settings = Settings(lakehouse_dir=tmp_path, jars_dir=tmp_path, log4j=tmp_path / "log4j2.properties", port=10000,
+                        driver_memory="1g", start_timeout=1, stop_timeout=1)
+    command = server_command(settings, Path("/spark"))
+    conf = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
+    assert {key: conf[key] for key in LOCAL_SPARK_SETTINGS} == LOCAL_SPARK_SETTINGS
+
+
+def test_the_python_project_environment_is_bin_lakehouse_env(tmp_path):
+    lakehouse = tmp_path / "lakehouse"
+    shell = subprocess.run(
+        ["bash", "-c", f'export LAKEHOUSE_DIR="{lakehouse}" && source bin/lakehouse-env && env -0'],
+        cwd=REPO_ROOT, capture_output=True, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    ).stdout.decode()
+    from_shell = dict(item.split("=", 1) for item in shell.split("\0") if "=" in item)
+    from_python = project_env(lakehouse, base={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    # the one difference on purpose: each test lakehouse keeps its own dbt target/ folder
+    assert from_shell.pop("DBT_TARGET_PATH") == str(REPO_ROOT / "target")
+    assert from_python.pop("DBT_TARGET_PATH") == str(lakehouse / "target")
+    keys = {k for k in from_python if k.startswith(("LAKEHOUSE_", "DBT_", "MALLOC_")) or k == "PATH"}
+    assert {k: from_shell.get(k) for k in keys} == {k: from_python[k] for k in keys}
+
+
+def test_nothing_imports_the_scripts_folder():
+    assert not (REPO_ROOT / "scripts").exists()
+    tracked = subprocess.run(["git", "grep", "-l", "-E", r"(from|import) scripts\b|scripts/", "--", "*.py", "*.sh",
+                              "*.mk", "Makefile", "*.yml", "*.md"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert tracked.stdout == ""
