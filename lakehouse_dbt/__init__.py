@@ -10,7 +10,8 @@ the profile nor a `SET` in a hook can turn ANSI on for the `local` target.
 tests, unit tests, seeds, `dbt show`. A profile without the key keeps dbt-spark's behaviour.
 
 It must run before dbt loads the profile: `bin/dbt` runs dbt as `python -m lakehouse_dbt`, and a
-program that calls dbt in-process calls `honour_profile_ansi_mode()` before `dbtRunner().invoke`.
+program that calls dbt in-process calls `honour_profile_ansi_mode()` before `dbtRunner().invoke`
+(as `lakehouse_dbt.session` does: several dbt commands in one process, one warm Spark JVM).
 """
 
 from __future__ import annotations

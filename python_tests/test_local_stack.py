@@ -50,5 +50,5 @@ def test_the_python_project_environment_is_bin_lakehouse_env(tmp_path):
 def test_nothing_imports_the_scripts_folder():
     assert not (REPO_ROOT / "scripts").exists()
     tracked = subprocess.run(["git", "grep", "-l", "-E", r"(from|import) scripts\b|scripts/", "--", "*.py", "*.sh",
-                              "*.mk", "Makefile", "*.yml", "*.md"], cwd=REPO_ROOT, capture_output=True, text=True)
+                              "*.mk", "Makefile", "*.yml", "*.md", ":!python_tests/test_local_stack.py"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert tracked.stdout == ""

@@ -5,6 +5,7 @@ once, it listens on loopback only, stops without leftovers, and bad input fails 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -39,10 +40,15 @@ def test_dbt_seed_and_build_on_the_warehouse_target(warehouse):
     # bronze is a table before dbt ever ran
     assert warehouse.query("select count(*) from bronze.sales_events") == [(len(STAGE_A),)]
 
-    # seeds, models and data tests (the unit tests run once, on the local target: stage_a)
-    dbt = warehouse.dbt("build", "--exclude", "resource_type:unit_test")
+    # seeds, models and the cross-model (singular) data tests: conservation, reconciliations.
+    # The unit tests and the per-column generic tests ran on this same data, with the same SQL,
+    # in stage_a's local build.
+    dbt = warehouse.dbt("build", "--exclude", "resource_type:unit_test", "test_type:generic")
     output, _ = dbt.communicate(timeout=900)
     assert dbt.returncode == 0, output[-6000:]
+    results = json.loads(warehouse.lakehouse.path("target", "run_results.json").read_text())["results"]
+    singular = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("test.")}
+    assert singular == {test.stem: "pass" for test in (REPO_ROOT / "tests").glob("*.sql")}
 
     # the same gold rows as the local target (python_tests/dbt/test_pipeline_gold.py)
     expected = [
