@@ -82,7 +82,7 @@ fi
 cds_hash="$(hash_of "$DEPS/.stamp" "$VENV/.stamp" setup/class_archive.py; java -version 2>&1 | sha256sum | cut -c1-16)"
 if [ "$(cat "$DEPS/cds/.stamp" 2>/dev/null)" != "$cds_hash" ]; then
   start=$SECONDS
-  say "recording the Spark class-data archive (once, ~1 min): .deps/cds/spark.jsa"
+  say "recording the Spark class-data archive (once, ~2.5 min on 2 cores): .deps/cds/spark.jsa"
   rm -rf "$DEPS/cds" && mkdir -p "$DEPS/cds"
   work="$(mktemp -d "${TMPDIR:-/tmp}/lakehouse-cds.XXXXXX")"
   if pid="$(LAKEHOUSE_JARS="$DEPS/jars" LAKEHOUSE_LOG4J="$ROOT/setup/log4j2.properties" MALLOC_ARENA_MAX=2 \
