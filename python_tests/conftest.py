@@ -148,17 +148,23 @@ def lakehouse(tmp_path: Path) -> Iterator[Lakehouse]:
 
 
 class BuiltLakehouse(Lakehouse):
-    """A lakehouse built once and shared: read it, never change it."""
+    """A lakehouse built once and shared: once `frozen`, read it, never change it."""
 
+    frozen = False
     build_results: dict
 
+    def _refuse(self) -> None:
+        if self.frozen:
+            raise AssertionError("stage_a is shared and read-only: build your own Lakehouse to change one")
+
     def ingest(self, *args: str):
-        raise AssertionError("stage_a is shared and read-only: build your own Lakehouse to change one")
+        self._refuse()
+        return super().ingest(*args)
 
     def dbt(self, *args: str):
-        if args and args[0] in ("parse", "ls", "list", "show", "compile"):
-            return super().dbt(*args)
-        raise AssertionError("stage_a is shared and read-only: build your own Lakehouse to change one")
+        if not (args and args[0] in ("parse", "ls", "list", "show", "compile")):
+            self._refuse()
+        return super().dbt(*args)
 
 
 @pytest.fixture(scope="session")
@@ -167,15 +173,13 @@ def stage_a(tmp_path_factory) -> BuiltLakehouse:
     models, unit tests and data tests), `dbt docs generate --static`, the dashboard page."""
     from python_tests.datasets import STAGE_A
 
-    built = Lakehouse(tmp_path_factory.mktemp("stage_a") / "lakehouse")
+    built = BuiltLakehouse(tmp_path_factory.mktemp("stage_a") / "lakehouse")
     built.write_landing_file("sales-a.json", STAGE_A)
     built.ingest()
     with built.warm_dbt():
         built.dbt("build")
-        build_results = built.run_results()  # docs generate writes its own run_results.json
+        built.build_results = built.run_results()  # docs generate writes its own run_results.json
         built.dbt("docs", "generate", "--static")
     run([sys.executable, "-m", "dashboard"], env=built.env, cwd=built.root)
-    shared = BuiltLakehouse.__new__(BuiltLakehouse)
-    shared.__dict__.update(built.__dict__)
-    shared.build_results = build_results
-    return shared
+    built.frozen = True
+    return built
