@@ -123,8 +123,7 @@ class Lakehouse:
         It holds the Derby metastore meanwhile: the streaming job (bronze by path) may run."""
         from lakehouse_dbt.session import DbtSession
 
-        self.path("logs").mkdir(parents=True, exist_ok=True)
-        with DbtSession(env=self.env, cwd=self.root) as session:
+        with DbtSession(env=self.env, cwd=self.root) as session:  # it creates logs/ for its stderr
             self._session = session
             try:
                 yield self
