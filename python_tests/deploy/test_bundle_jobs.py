@@ -37,6 +37,31 @@ def test_streaming_job_is_continuous_on_a_dedicated_job_cluster_with_the_connect
     assert resolve(cluster["spark_version"]).startswith("17."), "a Spark 4 runtime, like the local pyspark"
 
 
+# The Apache Spark version of each Databricks Runtime the bundle may select, from Databricks'
+# "Databricks Runtime release notes versions and compatibility" page.
+RUNTIME_SPARK = {"17.3": "4.0"}
+
+
+def test_the_local_twin_runs_the_spark_of_the_bundles_runtime_and_no_newer():
+    """Code that uses what the runtime's Spark lacks must fail here, not only in production: the
+    pinned pyspark, the installed one and the jars (Delta's build, the Kafka connector) are all
+    of the runtime's Spark line."""
+    import pyspark
+
+    runtime = ".".join(resolve("${var.spark_version}").split(".")[:2])
+    spark_line = RUNTIME_SPARK[runtime]
+    assert lock_pins()["pyspark"].startswith(spark_line + "."), lock_pins()["pyspark"]
+    assert pyspark.__version__.startswith(spark_line + "."), pyspark.__version__
+    pom = (REPO_ROOT / "setup" / "jars.pom.xml").read_text()
+    assert f"<spark.version>{spark_line}." in pom
+    assert f"<artifactId>delta-spark_{spark_line}_2.13</artifactId>" in pom
+    jars = sorted(path.name for path in (REPO_ROOT / ".deps" / "jars").glob("*.jar"))
+    assert [j for j in jars if j.startswith("delta-spark_")] == [j for j in jars if j.startswith(
+        f"delta-spark_{spark_line}_2.13-")], jars
+    kafka = [j for j in jars if j.startswith("spark-sql-kafka-0-10_2.13-")]
+    assert len(kafka) == 1 and kafka[0].startswith(f"spark-sql-kafka-0-10_2.13-{spark_line}."), jars
+
+
 def test_streaming_job_alerts_on_backlog_and_failure():
     spec = job("streaming_ingest_job")
     assert spec["health"] == {"rules": [{"metric": "STREAMING_BACKLOG_SECONDS", "op": "GREATER_THAN",
