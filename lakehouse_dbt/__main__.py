@@ -5,6 +5,9 @@ import sys
 from lakehouse_dbt import honour_profile_ansi_mode
 
 if __name__ == "__main__":
+    from streaming_ingest.spark_session import small_data
+
+    small_data()  # a bad LAKEHOUSE_SMALL_DATA stops here, naming it (profiles.yml reads it too)
     honour_profile_ansi_mode()
     from dbt.cli.main import cli
 

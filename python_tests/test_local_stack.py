@@ -7,13 +7,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from local_stack.env import project_env
 from local_stack.warehouse.server import server_command
 from local_stack.warehouse.settings import Settings
 from python_tests.conftest import REPO_ROOT
-from streaming_ingest.spark_session import LOCAL_SPARK_SETTINGS, local_spark_conf
+from streaming_ingest.spark_session import (
+    LOCAL_SPARK_SETTINGS, SMALL_DATA_JAVA_OPTIONS, SMALL_DATA_SPARK_SETTINGS, local_spark_conf, small_data,
+)
 
 
 def test_dbt_local_target_has_the_shared_spark_settings():
@@ -30,6 +33,52 @@ def test_the_job_and_the_warehouse_server_have_the_shared_spark_settings(tmp_pat
     command = server_command(settings, Path("/spark"))
     conf = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
     assert {key: conf[key] for key in LOCAL_SPARK_SETTINGS} == LOCAL_SPARK_SETTINGS
+
+
+def render_profile_value(template: str, environment: dict[str, str]) -> str:
+    """A profiles.yml value as dbt renders it (Jinja with env_var)."""
+    import jinja2
+
+    def env_var(name: str, default: str | None = None) -> str:
+        return environment.get(name, default)
+
+    return jinja2.Environment().from_string(template).render(env_var=env_var)
+
+
+@pytest.mark.parametrize("mode", ["1", "0", None])
+def test_small_data_mode_gives_the_three_jvms_the_same_settings(tmp_path, monkeypatch, mode):
+    monkeypatch.delenv("LAKEHOUSE_SMALL_DATA", raising=False)
+    if mode is not None:
+        monkeypatch.setenv("LAKEHOUSE_SMALL_DATA", mode)
+    expected = {key: values[0 if mode == "1" else 1] for key, values in SMALL_DATA_SPARK_SETTINGS.items()}
+    environment = {"LAKEHOUSE_DIR": "/l", "LAKEHOUSE_LOG4J": "/l4j", "LAKEHOUSE_JAVA_OPTS": "-Xshare:auto",
+                   **({"LAKEHOUSE_SMALL_DATA": mode} if mode is not None else {})}
+    monkeypatch.setenv("LAKEHOUSE_JAVA_OPTS", "-Xshare:auto")
+    profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
+    params = profile["lakehouse"]["outputs"]["local"]["server_side_parameters"]
+    dbt = {key: render_profile_value(params[key], environment) for key in SMALL_DATA_SPARK_SETTINGS}
+    job = local_spark_conf("probe")
+    settings = Settings(lakehouse_dir=tmp_path, jars_dir=tmp_path, log4j=tmp_path / "log4j2.properties", port=10000,
+                        driver_memory="1g", start_timeout=1, stop_timeout=1)
+    command = server_command(settings, Path("/spark"))
+    server = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
+    for conf in (dbt, job, server):
+        assert {key: conf[key] for key in SMALL_DATA_SPARK_SETTINGS} == expected
+    java = [render_profile_value(params["spark.driver.extraJavaOptions"], environment),
+            job["spark.driver.extraJavaOptions"], server["spark.driver.extraJavaOptions"]]
+    for options in java:
+        assert options.split().count(SMALL_DATA_JAVA_OPTIONS) == (1 if mode == "1" else 0), options
+        assert "-Xshare:auto" in options.split()
+
+
+def test_a_bad_small_data_value_stops_naming_the_setting(monkeypatch):
+    monkeypatch.setenv("LAKEHOUSE_SMALL_DATA", "yes")
+    with pytest.raises(SystemExit, match="LAKEHOUSE_SMALL_DATA='yes': use 1"):
+        small_data()
+    result = subprocess.run([str(REPO_ROOT / "bin" / "dbt"), "--version"], capture_output=True, text=True,
+                            env={**project_env(REPO_ROOT / ".lakehouse"), "LAKEHOUSE_SMALL_DATA": "yes"}, timeout=120)
+    assert result.returncode == 1
+    assert "LAKEHOUSE_SMALL_DATA='yes': use 1 (small-data mode) or 0 (off)" in result.stderr
 
 
 def test_the_python_project_environment_is_bin_lakehouse_env(tmp_path):

@@ -18,10 +18,43 @@ def local_jars_dir() -> Path:
     return Path(os.environ.get("LAKEHOUSE_JARS", REPO_ROOT / ".deps" / "jars"))
 
 
+# Small-data mode, LAKEHOUSE_SMALL_DATA=1 (the test suite sets it): on datasets of a few
+# thousand rows, compiling code costs more CPU than it saves. Spark then evaluates expressions
+# interpreted (no whole-stage or expression code generation) and plans without adaptive query
+# execution, and the JVM JIT-compiles with C1 only. The results are the same (Spark's own tests
+# run both ways); a full `dbt build` of the test data takes ~35 % less CPU on 2 cores. Off (the
+# defaults below) for everything else: at millions of events code generation pays.
+# The three local Spark JVMs get these: the job and the warehouse server from here, dbt's
+# `local` target from profiles.yml (python_tests/test_local_stack.py keeps them equal).
+SMALL_DATA_VARIABLE = "LAKEHOUSE_SMALL_DATA"
+SMALL_DATA_SPARK_SETTINGS = {  # key: (small-data value, Spark's default)
+    "spark.sql.codegen.wholeStage": ("false", "true"),
+    "spark.sql.codegen.factoryMode": ("NO_CODEGEN", "FALLBACK"),
+    "spark.sql.adaptive.enabled": ("false", "true"),
+}
+SMALL_DATA_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
+
+
+def small_data() -> bool:
+    """LAKEHOUSE_SMALL_DATA: '1' on, '0' or unset off; anything else stops, naming it."""
+    value = os.environ.get(SMALL_DATA_VARIABLE, "").strip()
+    if value not in ("", "0", "1"):
+        raise SystemExit(f"{SMALL_DATA_VARIABLE}={value!r}: use 1 (small-data mode) or 0 (off)")
+    return value == "1"
+
+
+def size_settings() -> dict[str, str]:
+    """The small-data settings' values for this environment (small-data mode, or the defaults)."""
+    index = 0 if small_data() else 1
+    return {key: values[index] for key, values in SMALL_DATA_SPARK_SETTINGS.items()}
+
+
 def java_options() -> str:
     """Extra JVM options of every local Spark JVM: LAKEHOUSE_JAVA_OPTS, which bin/lakehouse-env
-    sets to the class-data archive of `make setup` when there is one (setup/class_archive.py)."""
-    return os.environ.get("LAKEHOUSE_JAVA_OPTS", "").strip()
+    sets to the class-data archive of `make setup` when there is one (setup/class_archive.py),
+    and C1-only JIT in small-data mode."""
+    options = os.environ.get("LAKEHOUSE_JAVA_OPTS", "").strip()
+    return f"{options} {SMALL_DATA_JAVA_OPTIONS}".strip() if small_data() else options
 
 
 # The settings every local Spark JVM shares: the streaming job, dbt's `local` target and the
@@ -53,6 +86,7 @@ def local_spark_conf(app_name: str, driver_memory: str = "1g", shuffle_partition
     log4j = Path(os.environ.get("LAKEHOUSE_LOG4J", REPO_ROOT / "setup" / "log4j2.properties"))
     return {
         **LOCAL_SPARK_SETTINGS,
+        **size_settings(),
         "spark.master": os.environ.get("SPARK_MASTER", "local[2]"),
         "spark.app.name": app_name,
         "spark.driver.memory": driver_memory,

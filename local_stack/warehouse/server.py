@@ -23,7 +23,7 @@ from local_stack.processes import command_line, is_running, listening_ports, por
 from local_stack.warehouse.settings import (
     EXTRA_LOG4J, FATAL_LOG_LINES, HERE, HOST, LOCK_NAME, SERVER_CLASS, Settings, WarehouseError,
 )
-from streaming_ingest.spark_session import LOCAL_SPARK_SETTINGS
+from streaming_ingest.spark_session import LOCAL_SPARK_SETTINGS, java_options, size_settings
 
 
 def is_our_server(pid: int, settings: Settings) -> bool:
@@ -104,16 +104,17 @@ def spark_home() -> Path:
 
 def server_command(settings: Settings, home: Path) -> list[str]:
     d = settings.lakehouse_dir
-    java_options = (
+    jvm_options = (
         f"-Dderby.system.home={d} -Dlog4j2.configurationFile={settings.log4j},{EXTRA_LOG4J} -Duser.timezone=UTC "
         # the class-data archive of `make setup` (bin/lakehouse-env), as for every local Spark JVM
-        + os.environ.get("LAKEHOUSE_JAVA_OPTS", "")
+        + java_options()
     ).strip()
     conf = {
         **LOCAL_SPARK_SETTINGS,
+        **size_settings(),
         "spark.app.name": "lakehouse-warehouse",
         "spark.driver.extraClassPath": f"{settings.jars_dir}/*",
-        "spark.driver.extraJavaOptions": java_options,
+        "spark.driver.extraJavaOptions": jvm_options,
         "spark.sql.warehouse.dir": str(d / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={d}/metastore_db;create=true",
         # The Thrift server turns on spark.sql.datetime.java8API.enabled for its sessions, and
