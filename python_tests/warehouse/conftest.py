@@ -76,6 +76,17 @@ class Warehouse:
         return processes_mentioning(str(self.lakehouse.root))
 
 
+def stop_leaving_nothing(wh: Warehouse) -> None:
+    """Stop the server; fail if any process of its lakehouse is left (killed first, even on failure)."""
+    wh.stop()
+    left = wh.leftovers()
+    for pid in left:  # never leave a JVM behind for the next engineer
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2 if left else 0)
+    assert not left, f"processes left running after stop: {left}"
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     """A not-yet-started warehouse on a free port in its own lakehouse; always stopped after."""
@@ -83,10 +94,17 @@ def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     try:
         yield wh
     finally:
-        wh.stop()
-        left = wh.leftovers()
-        for pid in left:  # never leave a JVM behind for the next engineer, even on failure
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2 if left else 0)
-        assert not left, f"processes left running after stop: {left}"
+        stop_leaving_nothing(wh)
+
+
+@pytest.fixture(scope="module")
+def started_warehouse(tmp_path_factory) -> Iterator[Warehouse]:
+    """One running server for the module's tests that only need one up (nothing ingested yet):
+    started once, stopped after the module's last test. A test that starts, stops or breaks a
+    server, or needs bronze before the start, takes `warehouse` instead."""
+    wh = Warehouse(Lakehouse(tmp_path_factory.mktemp("warehouse") / "lakehouse"), free_port())
+    try:
+        wh.start()
+        yield wh
+    finally:
+        stop_leaving_nothing(wh)

@@ -1,6 +1,8 @@
-"""The local SQL warehouse (make warehouse): a real Spark Thrift server per test, on a free port in
-its own throw-away lakehouse, stopped by the fixture. dbt builds on it, two dbt commands run at
-once, it listens on loopback only, stops without leftovers, and bad input fails fast in one line.
+"""The local SQL warehouse (make warehouse): a real Spark Thrift server on a free port in a
+throw-away lakehouse, stopped by the fixture: one per test that starts, stops or breaks it, one
+for the module's tests that only need one running (`started_warehouse`). dbt builds on it, two
+dbt commands run at once, it listens on loopback only, stops without leftovers, and bad input
+fails fast in one line.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def test_dbt_seed_and_build_on_the_warehouse_target(warehouse):
     assert warehouse.query("set spark.sql.ansi.enabled") == [("spark.sql.ansi.enabled", "true")]
 
 
-def test_two_dbt_commands_at_the_same_time(warehouse):
-    warehouse.start()
+def test_two_dbt_commands_at_the_same_time(started_warehouse):
+    warehouse = started_warehouse
     # an empty bronze, as the on-run-start hook makes it when nothing was ingested yet
     setup = warehouse.dbt("run-operation", "register_bronze")
     output, _ = setup.communicate(timeout=300)
@@ -131,8 +133,8 @@ def listening_sockets(pid: int) -> set[tuple[str, int]]:
 
 
 @pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
-def test_the_server_listens_only_on_loopback(warehouse):
-    warehouse.start()
+def test_the_server_listens_only_on_loopback(started_warehouse):
+    warehouse = started_warehouse
     sockets = listening_sockets(warehouse.pid)
     assert (warehouse.port in {port for _, port in sockets}), sockets
     assert {address for address, _ in sockets} <= LOOPBACK, f"listening beyond loopback: {sockets}"
