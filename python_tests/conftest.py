@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Small-data mode for every Spark JVM of the run (streaming_ingest/spark_session.py): the test
 # datasets are a few thousand rows, where interpreted execution and C1-only JIT give the same
-# results for ~35 % less CPU. LAKEHOUSE_SMALL_DATA=0 runs the suite with Spark's defaults.
+# results for ~25 % less CPU. LAKEHOUSE_SMALL_DATA=0 runs the suite with Spark's defaults.
 os.environ.setdefault("LAKEHOUSE_SMALL_DATA", "1")
 
 

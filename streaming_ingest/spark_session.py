@@ -22,8 +22,8 @@ def local_jars_dir() -> Path:
 # thousand rows, compiling code costs more CPU than it saves. Spark then evaluates expressions
 # interpreted (no whole-stage or expression code generation) and plans without adaptive query
 # execution, and the JVM JIT-compiles with C1 only. The results are the same (Spark's own tests
-# run both ways); a full `dbt build` of the test data takes ~35 % less CPU on 2 cores. Off (the
-# defaults below) for everything else: at millions of events code generation pays.
+# run both ways); a cold `dbt build` of the test data takes ~25 % less CPU, ~18 % less time.
+# Off (the defaults below) for everything else: at millions of events code generation pays.
 # The three local Spark JVMs get these: the job and the warehouse server from here, dbt's
 # `local` target from profiles.yml (python_tests/test_local_stack.py keeps them equal).
 SMALL_DATA_VARIABLE = "LAKEHOUSE_SMALL_DATA"
