@@ -72,9 +72,9 @@ def test_each_seeded_table_holds_exactly_its_csv(spark, stage_a: BuiltLakehouse,
 @pytest.mark.dbt
 def test_local_seeds_are_loaded_by_sparks_csv_reader(stage_a: BuiltLakehouse):
     """The fast path was the one taken: the SQL dbt records for each seed reads the CSV view."""
+    status = {r["unique_id"]: r["status"] for r in stage_a.build_results["results"]}
     for seed in SEEDS:
         name = seed["name"]
         compiled = next(stage_a.path("target", "run").rglob(f"seeds/{name}.csv")).read_text()
         assert f"from __dbt_seed_csv_{name}" in compiled, compiled[:400]
-        status = {r["unique_id"]: r["status"] for r in stage_a.build_results["results"]}
         assert status[f"seed.retail_lakehouse.{name}"] == "success"
