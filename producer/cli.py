@@ -16,11 +16,13 @@ from producer.config import (
     DEFAULT_TOPIC,
     SINKS,
     ConfigError,
+    CaptureSinkConfig,
     DirtyMix,
     EventHubsSinkConfig,
     EventsConfig,
     FilesSinkConfig,
     KafkaSinkConfig,
+    default_capture_dir,
     default_landing_dir,
     parse_start,
 )
@@ -81,7 +83,7 @@ def build_parser() -> Parser:
                       help="output directory (default: the repo's seeds/)")
 
     events = commands.add_parser(
-        "events", help="send sales events to files, Kafka or Event Hubs",
+        "events", help="send sales events to files, Kafka, Event Hubs or a Capture archive",
         description="Send sales events (contract section 1), optionally with dirty data.")
     events.add_argument("--sink", default="files", help=f"one of {', '.join(SINKS)} (default files)")
     events.add_argument("--seed", type=_number(int, "--seed"), default=42)
@@ -125,6 +127,19 @@ def build_parser() -> Parser:
     files.add_argument("--file-max-seconds", type=_number(float, "--file-max-seconds"),
                        default=5.0, help="publish a partly filled file after this long "
                                          "(0 = never; default 5)")
+    capture = events.add_argument_group(
+        "capture sink (Avro files as Event Hubs Capture writes them: producer/sinks/capture.py)")
+    capture.add_argument("--capture-dir", type=Path,
+                         help="the archive's root (default: $LAKEHOUSE_DIR/capture)")
+    capture.add_argument("--capture-namespace", default="lakehouse-local",
+                         help="{Namespace} of the folder layout (default lakehouse-local)")
+    capture.add_argument("--capture-eventhub", default=DEFAULT_TOPIC,
+                         help=f"{{EventHub}} of the folder layout (default {DEFAULT_TOPIC})")
+    capture.add_argument("--capture-partitions", type=_number(int, "--capture-partitions"), default=4,
+                         help="the event hub's partitions (default 4)")
+    capture.add_argument("--capture-window-seconds", type=_number(float, "--capture-window-seconds"),
+                         default=60.0, help="capture time window: one file per partition and window "
+                                            "(default 60; Capture's own default is 300)")
     kafka = events.add_argument_group("kafka sink")
     kafka.add_argument("--bootstrap-servers", help="default: $KAFKA_BOOTSTRAP_SERVERS, or the "
                                                    "Event Hubs Kafka endpoint")
@@ -147,10 +162,14 @@ def events_config(args: argparse.Namespace) -> EventsConfig:
         raise ConfigError(f"--dirty must be a fraction in [0, 1] (got {args.dirty:g})")
     mix = DirtyMix(**{kind: (getattr(args, kind) if getattr(args, kind) is not None
                              else default_fraction) for kind in KINDS})
-    files = kafka = eventhubs = None
+    files = kafka = eventhubs = capture = None
     if args.sink == "files":
         files = FilesSinkConfig(args.landing_dir or default_landing_dir(), args.file_max_events,
                                 args.file_max_bytes, args.file_max_seconds)
+    elif args.sink == "capture":
+        capture = CaptureSinkConfig(args.capture_dir or default_capture_dir(), args.capture_namespace,
+                                    args.capture_eventhub, args.capture_partitions,
+                                    args.capture_window_seconds)
     elif args.sink == "kafka":
         kafka = KafkaSinkConfig.resolve(args.bootstrap_servers, args.topic,
                                         args.eventhubs_connection_string, args.kafka_config)
@@ -163,7 +182,8 @@ def events_config(args: argparse.Namespace) -> EventsConfig:
         sink=args.sink, seed=args.seed, seeds_dir=args.seeds_dir, total=args.total, rate=rate,
         duration=args.duration, start=parse_start(args.start), sim_rate=sim_rate,
         future_days=args.future_days, dirty=mix, summary_json=args.summary_json,
-        progress=not args.quiet, files=files, kafka=kafka, eventhubs=eventhubs)
+        progress=not args.quiet, files=files, kafka=kafka, eventhubs=eventhubs,
+        capture=capture)
     config.validate()
     return config
 

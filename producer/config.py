@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEEDS_DIR = REPO_ROOT / "seeds"
-SINKS = ("files", "kafka", "eventhubs")
+SINKS = ("files", "kafka", "eventhubs", "capture")
 DEFAULT_TOPIC = "sales-events"
 # Spacing of event_timestamp (events per second of event time) when --rate is 0.
 DEFAULT_SIM_RATE = 1000.0
@@ -30,6 +30,10 @@ def lakehouse_dir() -> Path:
 
 def default_landing_dir() -> Path:
     return lakehouse_dir() / "landing" / "sales"
+
+
+def default_capture_dir() -> Path:
+    return lakehouse_dir() / "capture"
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,26 @@ class FilesSinkConfig:
             raise ConfigError(f"--file-max-bytes must be >= 0 (got {self.max_bytes})")
         if self.max_seconds < 0:
             raise ConfigError(f"--file-max-seconds must be >= 0 (got {self.max_seconds:g})")
+
+
+@dataclass(frozen=True)
+class CaptureSinkConfig:
+    """An Event Hubs Capture archive (producer/sinks/capture.py)."""
+
+    capture_dir: Path
+    namespace: str = "lakehouse-local"
+    eventhub: str = DEFAULT_TOPIC
+    partitions: int = 4
+    window_seconds: float = 60.0
+
+    def validate(self) -> None:
+        for flag, value in (("--capture-namespace", self.namespace), ("--capture-eventhub", self.eventhub)):
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+                raise ConfigError(f"{flag} must be a name of letters, digits, '.', '_' or '-' (got {value!r})")
+        if not 1 <= self.partitions <= 1024:
+            raise ConfigError(f"--capture-partitions must be in [1, 1024] (got {self.partitions})")
+        if self.window_seconds < 1:
+            raise ConfigError(f"--capture-window-seconds must be >= 1 (got {self.window_seconds:g})")
 
 
 @dataclass(frozen=True)
@@ -198,6 +222,7 @@ class EventsConfig:
     files: FilesSinkConfig | None = None
     kafka: KafkaSinkConfig | None = None
     eventhubs: EventHubsSinkConfig | None = None
+    capture: CaptureSinkConfig | None = None
 
     def validate(self) -> None:
         if self.sink not in SINKS:
@@ -221,3 +246,5 @@ class EventsConfig:
         self.dirty.validate()
         if self.files is not None:
             self.files.validate()
+        if self.capture is not None:
+            self.capture.validate()

@@ -24,6 +24,11 @@ def make_sink(config: EventsConfig, run_started_at: dt.datetime) -> Sink:
 
         assert config.files is not None
         return FilesSink(config.files, run_started_at)
+    if config.sink == "capture":
+        from producer.sinks.capture import CaptureSink
+
+        assert config.capture is not None
+        return CaptureSink(config.capture, config.start, config.sim_rate)
     if config.sink == "kafka":
         from producer.sinks.kafka import KafkaSink
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the local lakehouse needs, once; later runs are offline no-ops.
 #   .venv/        Python 3.11 virtualenv with the pinned packages of setup/requirements.lock
-#   .deps/jars/   Delta Lake and the Spark Kafka connector, from Maven Central (setup/jars.pom.xml)
+#   .deps/jars/   Delta Lake, the Spark Kafka connector and Spark Avro, from Maven Central (setup/jars.pom.xml)
 # Re-runs only the parts whose inputs changed (stamp files hold a hash of the inputs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +44,7 @@ jar_hash="$(hash_of setup/jars.pom.xml setup/maven-settings.xml)"
 if [ ! -d "$DEPS/jars" ] || [ "$(cat "$DEPS/.stamp" 2>/dev/null)" != "$jar_hash" ]; then
   start=$SECONDS
   command -v mvn >/dev/null 2>&1 || die "Maven (mvn) not found: install maven (apt-get install maven); it fetches the Delta and Kafka jars once"
-  say "fetching Delta Lake and Kafka connector jars from Maven Central"
+  say "fetching the Delta Lake, Kafka connector and Avro jars from Maven Central"
   rm -rf "$DEPS/jars.tmp" && mkdir -p "$DEPS/jars.tmp"
   if ! mvn -q -B -s setup/maven-settings.xml -f setup/jars.pom.xml dependency:copy-dependencies \
         -DoutputDirectory="$DEPS/jars.tmp" -DincludeScope=runtime >"$DEPS/mvn.log" 2>&1; then
