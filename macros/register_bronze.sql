@@ -84,5 +84,9 @@ tblproperties ({{ bronze_table_properties() }})
     kafka_partition int,
     kafka_offset bigint,
     kafka_timestamp timestamp,
-    kafka_key string
+    kafka_key string,
+    eventhub_partition int,
+    eventhub_sequence_number bigint,
+    eventhub_offset string,
+    eventhub_enqueued_time timestamp
 {%- endmacro %}

@@ -56,6 +56,10 @@ BRONZE_SCHEMA = T.StructType(
         T.StructField("kafka_offset", T.LongType(), True),
         T.StructField("kafka_timestamp", T.TimestampType(), True),
         T.StructField("kafka_key", T.StringType(), True),
+        T.StructField("eventhub_partition", T.IntegerType(), True),
+        T.StructField("eventhub_sequence_number", T.LongType(), True),
+        T.StructField("eventhub_offset", T.StringType(), True),
+        T.StructField("eventhub_enqueued_time", T.TimestampType(), True),
     ]
 )
 BRONZE_COLUMNS = [f.name for f in BRONZE_SCHEMA.fields]
@@ -214,12 +218,15 @@ def to_bronze(
     """Raw messages → bronze rows.
 
     `raw` has a string column `payload` and the source coordinates it knows: `source_file`
-    and `source_position` (landing files) or `kafka_topic`, `kafka_partition`,
-    `kafka_offset`, `kafka_timestamp`, `kafka_key` (Kafka / Event Hubs). Missing coordinate
-    columns are filled with nulls. `ingestion_time` defaults to the micro-batch's
+    and `source_position` (landing files; capture files too), `kafka_topic`, `kafka_partition`,
+    `kafka_offset`, `kafka_timestamp`, `kafka_key` (Kafka / Event Hubs' Kafka endpoint), or
+    `eventhub_partition`, `eventhub_sequence_number`, `eventhub_offset`,
+    `eventhub_enqueued_time` (an Event Hubs Capture archive). Missing coordinate columns are
+    filled with nulls. `ingestion_time` defaults to the micro-batch's
     current_timestamp() (one value per batch).
 
-    `record_id` is the coordinates (`topic/partition/offset` or `file#position`), then
+    `record_id` is the coordinates (`topic/partition/offset`, or `file#position` for landing and
+    capture files), then
     `@<checkpoint_id>` when one is given: the job passes the first digits of its checkpoint's
     query id, so a message read again by a new checkpoint (after a checkpoint reset) is a
     new bronze row with its own id, which silver counts as a duplicate (sinks.py).
@@ -232,6 +239,10 @@ def to_bronze(
         "kafka_offset": T.LongType(),
         "kafka_timestamp": T.TimestampType(),
         "kafka_key": T.StringType(),
+        "eventhub_partition": T.IntegerType(),
+        "eventhub_sequence_number": T.LongType(),
+        "eventhub_offset": T.StringType(),
+        "eventhub_enqueued_time": T.TimestampType(),
     }
     frame = raw
     for name, dtype in coordinates.items():

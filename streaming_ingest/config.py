@@ -30,7 +30,8 @@ from pathlib import Path
 
 from streaming_ingest.settings import BY_NAME, DEFAULTS, SETTINGS, env_value, help_text
 
-SOURCES = ("files", "kafka")
+SOURCES = ("files", "kafka", "capture")
+FILE_READERS = ("auto", "autoloader", "spark")
 TRIGGERS = ("processing-time", "available-now")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,12 @@ class IngestConfig:
     # files
     landing_dir: str = DEFAULTS["landing_dir"]
     max_files_per_trigger: int = DEFAULTS["max_files_per_trigger"]
+    # capture (Event Hubs Capture's Avro archive)
+    capture_dir: str = DEFAULTS["capture_dir"]
+    # how files are read (landing files and capture)
+    file_reader: str = DEFAULTS["file_reader"]
+    autoloader_schema_location: str = DEFAULTS["autoloader_schema_location"]
+    file_events: bool = DEFAULTS["file_events"]
     # kafka / Event Hubs (Kafka endpoint)
     bootstrap_servers: str = DEFAULTS["bootstrap_servers"]
     eventhubs_connection_string: str = field(default="", repr=False)
@@ -98,6 +105,10 @@ class IngestConfig:
             raise ConfigError(f"--trigger-interval must look like '5 seconds' (got {self.trigger_interval!r})")
         if self.source == "files" and not self.landing_dir:
             raise ConfigError("--landing-dir (LANDING_DIR) is required for --source files")
+        if self.source == "capture" and not self.capture_dir:
+            raise ConfigError("--capture-dir (CAPTURE_DIR) is required for --source capture")
+        if self.file_reader not in FILE_READERS:
+            raise ConfigError(f"--file-reader must be one of {', '.join(FILE_READERS)} (got {self.file_reader!r})")
         if self.source == "kafka":
             if not self.bootstrap_servers and not self.eventhubs_connection_string:
                 raise ConfigError(
@@ -131,6 +142,37 @@ class IngestConfig:
         if self.progress_log:
             _check_writable("--progress-log", str(Path(self.progress_log.removeprefix("file:")).parent))
         return self
+
+    @property
+    def uses_autoloader(self) -> bool:
+        """Files (landing or capture) read with Auto Loader: on Databricks unless --file-reader spark."""
+        return self.file_reader == "autoloader" or (self.file_reader == "auto" and self.databricks)
+
+    def autoloader_options(self, file_format: str) -> dict[str, str]:
+        """Options for spark.readStream.format('cloudFiles') (Databricks Auto Loader).
+
+        - cloudFiles.format: avro (capture) or text (landing files, one row per line);
+        - cloudFiles.schemaLocation: where Auto Loader tracks the schema; the job passes its
+          schema explicitly (no inference), so it only records it; default under the checkpoint;
+        - cloudFiles.includeExistingFiles true: a new checkpoint reads what is already there
+          (a backfill must);
+        - cloudFiles.useManagedFileEvents (--file-events): find new files from the external
+          location's file events rather than by listing; needs file events enabled on the
+          Unity Catalog external location (Databricks Runtime 14.3 LTS and above);
+        - cloudFiles.maxFilesPerTrigger (--max-files-per-trigger) when set.
+        """
+        options = {
+            "cloudFiles.format": file_format,
+            "cloudFiles.schemaLocation": self.autoloader_schema_location
+            or f"{self.checkpoint_dir.rstrip('/')}/autoloader_schema",
+            "cloudFiles.includeExistingFiles": "true",
+            "pathGlobFilter": "*.avro" if file_format == "avro" else "*.json",
+        }
+        if self.file_events:
+            options["cloudFiles.useManagedFileEvents"] = "true"
+        if self.max_files_per_trigger:
+            options["cloudFiles.maxFilesPerTrigger"] = str(self.max_files_per_trigger)
+        return options
 
     def kafka_reader_options(self) -> dict[str, str]:
         """Options for spark.readStream.format('kafka')."""
@@ -193,12 +235,12 @@ def _check_writable(setting: str, location: str) -> None:
         raise ConfigError(f"{setting} is not writable: {location} ({error.strerror or error})") from None
 
 
-def _env_bool(value: str) -> bool:
+def _env_bool(value: str, flag: str = "--fail-on-data-loss") -> bool:
     if value.lower() in ("1", "true", "yes", "on"):
         return True
     if value.lower() in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"--fail-on-data-loss must be true or false (got {value!r})")
+    raise ConfigError(f"{flag} must be true or false (got {value!r})")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -222,7 +264,8 @@ def build_parser(env: dict[str, str] | os._Environ, base: str) -> argparse.Argum
     """The flags of streaming_ingest/settings.py, their defaults read from `env` first."""
     parser = _Parser(
         prog="python -m streaming_ingest",
-        description="Land sales events exactly once in the bronze Delta table (Kafka / Event Hubs or landing files).",
+        description="Land sales events exactly once in the bronze Delta table (Kafka / Event Hubs, landing "
+                    "files, or an Event Hubs Capture archive).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -278,6 +321,10 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         source=args.source,
         landing_dir=args.landing_dir or f"{base}/landing/sales",
         max_files_per_trigger=args.max_files_per_trigger,
+        capture_dir=args.capture_dir or ("" if args.databricks else f"{base}/capture"),
+        file_reader=args.file_reader,
+        autoloader_schema_location=args.autoloader_schema_location,
+        file_events=_env_bool(str(args.file_events), "--file-events"),
         bootstrap_servers=args.bootstrap_servers,
         eventhubs_connection_string=env.get("EVENTHUB_CONNECTION_STRING", ""),
         topic=args.topic,

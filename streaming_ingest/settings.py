@@ -35,17 +35,29 @@ class Setting:
         return f"'{self.default}'" if isinstance(self.default, str) and " " in self.default else str(self.default)
 
 
-GENERAL, FILES, KAFKA, SINK, TRIGGER = (
-    "general", "landing files source", "Kafka / Event Hubs (Kafka endpoint) source", "bronze sink",
+GENERAL, FILES, CAPTURE, READER, KAFKA, SINK, TRIGGER = (
+    "general", "landing files source", "Event Hubs Capture source (an Avro archive)",
+    "file reader (landing files and capture)", "Kafka / Event Hubs (Kafka endpoint) source", "bronze sink",
     "trigger and resources",
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("source", "--source", "INGEST_SOURCE", "files", "files | kafka", GENERAL),
+    Setting("source", "--source", "INGEST_SOURCE", "files", "files | kafka | capture", GENERAL),
     Setting("landing_dir", "--landing-dir", "LANDING_DIR", "", "newline-delimited JSON files", FILES,
             metavar="DIR", shown_default="$LAKEHOUSE_DIR/landing/sales"),
     Setting("max_files_per_trigger", "--max-files-per-trigger", "MAX_FILES_PER_TRIGGER", 0,
-            "files per micro-batch, 0 = all new files", FILES, kind=int, metavar="N"),
+            "files per micro-batch (landing files or capture), 0 = all new files", FILES, kind=int, metavar="N"),
+    Setting("capture_dir", "--capture-dir", "CAPTURE_DIR", "",
+            "the Event Hubs Capture archive: a folder, a Unity Catalog volume path or an abfss:// URI, at or "
+            "above {Namespace}/{EventHub}", CAPTURE, metavar="DIR", shown_default="$LAKEHOUSE_DIR/capture"),
+    Setting("file_reader", "--file-reader", "FILE_READER", "auto",
+            "auto (Auto Loader on Databricks, Spark's file source elsewhere) | autoloader | spark", READER),
+    Setting("autoloader_schema_location", "--autoloader-schema-location", "AUTOLOADER_SCHEMA_LOCATION", "",
+            "Auto Loader's cloudFiles.schemaLocation", READER, metavar="DIR",
+            shown_default="<checkpoint>/autoloader_schema"),
+    Setting("file_events", "--file-events", "AUTOLOADER_FILE_EVENTS", False,
+            "Auto Loader's cloudFiles.useManagedFileEvents: discover new files from the external location's "
+            "file events instead of listing the folder", READER, kind=bool, metavar="true|false"),
     Setting("bootstrap_servers", "--bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS", "",
             "host:port[,...] of a plain Kafka; without it, EVENTHUB_CONNECTION_STRING selects the Event Hubs "
             "namespace (SASL_SSL)", KAFKA, metavar="HOST:PORT", shown_default="none"),

@@ -76,13 +76,23 @@ def bronze_table(config: IngestConfig) -> str:
     return "delta.`{}`".format(config.bronze_path.replace("`", "``"))
 
 
-def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> None:
+def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> list[str]:
     """Create the bronze table (by path or by name) with its schema if it does not exist yet.
 
-    An existing table is left as it is; a batch that does not fit its schema fails the query.
+    An existing table keeps its data and layout; columns added to bronze since it was created
+    (the capture coordinates) are added to it, at the end, null in the rows already there
+    (`ALTER TABLE ... ADD COLUMNS`, a metadata-only change in Delta). Returns those columns.
     By name, the schema (database) must exist already (on Databricks: created with the bundle).
     """
-    spark.sql(bronze_table_ddl(bronze_table(config)))
+    table = bronze_table(config)
+    spark.sql(bronze_table_ddl(table))
+    existing = {field.name for field in spark.sql(f"SELECT * FROM {table} LIMIT 0").schema.fields}
+    missing = [field for field in BRONZE_SCHEMA.fields if field.name not in existing]
+    if missing:
+        columns = ", ".join(f"`{field.name}` {field.dataType.simpleString()}" for field in missing)
+        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+        print(f"[ingest] bronze: added the columns {', '.join(f.name for f in missing)}", flush=True)
+    return [field.name for field in missing]
 
 
 def checkpoint_query_id(spark: SparkSession, checkpoint_dir: str) -> str:

@@ -32,6 +32,7 @@ def task_config(monkeypatch, lakehouse, table: str):
     return parse_args([
         "--source", "files", "--landing-dir", str(lakehouse.landing), "--bronze-table", table,
         "--checkpoint-dir", str(lakehouse.path("checkpoints", "bronze")), "--trigger", "available-now",
+        "--file-reader", "spark",  # Auto Loader (the default on Databricks) exists only there
     ])
 
 
