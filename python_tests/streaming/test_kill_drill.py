@@ -182,3 +182,68 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(mode, spark, kaf
     assert mid_batch == 3, report
     # nothing of any run is left: no driver, no JVM
     assert [pid for job in jobs for pid in processes_with_marker(job.marker)] == []
+
+
+def test_kill_9_of_the_capture_source_loses_and_doubles_nothing(spark, tmp_path):
+    """The same drill for `--source capture`: a producer keeps adding Capture files (one per
+    partition and second) while the job is killed three times mid-batch; every archived event
+    (partition, sequence number) must be in bronze exactly once."""
+    import signal
+    import subprocess
+    import sys
+
+    import fastavro
+
+    from python_tests.conftest import REPO_ROOT, project_env
+
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    archive, bronze, checkpoint = tmp_path / "archive", tmp_path / "bronze", tmp_path / "checkpoint"
+    args = ["--source", "capture", "--capture-dir", str(archive), "--bronze-path", str(bronze),
+            "--checkpoint-dir", str(checkpoint)]
+    streaming = [*args, "--trigger", "processing-time", "--trigger-interval", TRIGGER, "--max-files-per-trigger", "3"]
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "producer", "events", "--sink", "capture", "--capture-dir", str(archive),
+         "--rate", "500", "--capture-window-seconds", "1", "--capture-partitions", "2", "--quiet"],
+        cwd=REPO_ROOT, env=project_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    jobs: list[IngestJob] = []
+    kills: list[str] = []
+    try:
+        for round_no in range(3):
+            logged = max(batch_files(checkpoint, "offsets"), default=-1)
+            job = IngestJob(streaming, tmp_path, tmp_path / f"run{round_no}.log")
+            jobs.append(job)
+            batch = random_moment(job, checkpoint, wait_for_new_batch(job, checkpoint, logged), rng)
+            job.kill9()
+            assert job.leftovers() == [], f"processes of killed run {round_no} survived: {job.leftovers()}"
+            committed = batch in batch_files(checkpoint, "commits")
+            kills.append(f"run {round_no} killed in batch {batch}" + ("" if not committed else " (after its commit)"))
+        producer.send_signal(signal.SIGINT)  # publishes the windows still open, then exits
+        assert producer.wait(timeout=60) == 130, producer.stderr.read().decode()
+        final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log")
+        jobs.append(final)
+        assert final.wait(timeout=600) == 0, final.output()[-4000:]
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+            producer.wait()
+        for job in jobs:
+            job.close()
+
+    archived = {}
+    for path in archive.rglob("*.avro"):
+        with open(path, "rb") as handle:
+            for record in fastavro.reader(handle):
+                archived[(int(path.relative_to(archive).parts[2]), record["SequenceNumber"])] = record["Body"]
+    rows = (spark.read.format("delta").load(str(bronze))
+            .select("eventhub_partition", "eventhub_sequence_number", "raw_payload").collect())
+    coordinates = [(r.eventhub_partition, r.eventhub_sequence_number) for r in rows]
+    report = "; ".join(kills)
+    print(f"\ncapture kill drill: {len(archived)} archived events; {report}")
+    assert len(archived) > 1000
+    doubled = len(coordinates) - len(set(coordinates))
+    lost = set(archived) - set(coordinates)
+    assert (doubled, len(lost)) == (0, 0), f"{doubled} doubled, {len(lost)} lost ({report})"
+    assert {c: r.raw_payload.encode() for c, r in zip(coordinates, rows)} == archived
+    assert batch_files(checkpoint, "offsets") == batch_files(checkpoint, "commits")
+    assert [pid for job in jobs for pid in processes_with_marker(job.marker)] == []
