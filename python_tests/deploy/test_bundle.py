@@ -74,7 +74,7 @@ def test_every_resource_file_is_included_and_holds_at_most_one_job():
         content = load(path)
         assert set(content) == {"resources"}, f"{relative}: only `resources:` belongs in an included file"
         assert len(content["resources"].get("jobs") or {}) <= 1, f"{relative}: one job per file"
-    assert set(RESOURCES["jobs"]) == {"streaming_ingest_job", "dbt_job"}
+    assert set(RESOURCES["jobs"]) == {"streaming_ingest_job", "dbt_job", "capture_backfill_job"}
 
 
 def test_every_variable_is_declared_described_and_used():
@@ -107,7 +107,8 @@ def test_every_reference_points_at_something_that_exists():
                 if ref.startswith("resources."):
                     _, kind, key, field = ref.split(".", 3)
                     assert key in RESOURCES.get(kind, {}), f"{source.name}: ${{{ref}}}: no resources.{kind}.{key}"
-                    assert field == "name" or field in RESOURCES[kind][key][1], f"{source.name}: ${{{ref}}}"
+                    # `id`: a deployed resource's id, e.g. a run_job_task's job_id
+                    assert field in ("name", "id") or field in RESOURCES[kind][key][1], f"{source.name}: ${{{ref}}}"
                 else:
                     assert ref in KNOWN_SUBSTITUTIONS, f"{source.name}: unknown substitution ${{{ref}}}"
 

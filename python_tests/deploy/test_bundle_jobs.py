@@ -136,6 +136,64 @@ def test_checkpoints_live_in_the_bundles_volume_in_the_bronze_schema():
                                  "${resources.volumes.checkpoints.name}/")
 
 
+# --- the capture backfill job ---------------------------------------------------------------
+
+
+def test_backfill_job_runs_by_hand_the_same_wheel_then_the_dbt_job():
+    spec = job("capture_backfill_job")
+    assert not {"schedule", "trigger", "continuous"} & set(spec), "run by hand only"
+    assert "capture_backfill_job" not in BUNDLE["targets"]["prod"]["resources"]["jobs"]  # prod too
+    assert spec["max_concurrent_runs"] == 1
+    backfill, dbt = spec["tasks"]
+    stream_task = job("streaming_ingest_job")["tasks"][0]
+    assert backfill["python_wheel_task"]["package_name"] == stream_task["python_wheel_task"]["package_name"]
+    assert backfill["python_wheel_task"]["entry_point"] == stream_task["python_wheel_task"]["entry_point"]
+    assert backfill["libraries"] == stream_task["libraries"]
+    cluster = {c["job_cluster_key"]: c["new_cluster"] for c in spec["job_clusters"]}[backfill["job_cluster_key"]]
+    assert cluster["data_security_mode"] == "SINGLE_USER" and "spark_env_vars" not in cluster  # no secret needed
+    assert dbt == {"task_key": "dbt_build", "depends_on": [{"task_key": "bronze_backfill"}],
+                   "run_job_task": {"job_id": "${resources.jobs.dbt_job.id}"}}
+
+
+@pytest.mark.parametrize("target", ["dev", "prod"])
+def test_backfill_job_parameters_are_accepted_by_the_job(target, monkeypatch):
+    from streaming_ingest import config
+
+    (task, _) = target_resource(target, "jobs", "capture_backfill_job")["tasks"]
+    args = [resolve(p, target) for p in task["python_wheel_task"]["parameters"]]
+    archive = "abfss://capture@retailsales.dfs.core.windows.net/retail-sales/sales-events"
+    args[args.index("--capture-dir") + 1] = archive  # var.capture_archive_path, given at deploy
+    monkeypatch.setattr(config, "_check_writable", lambda setting, location: None)
+    for name in ("CAPTURE_DIR", "BRONZE_PATH", "CHECKPOINT_DIR", "INGEST_BRONZE_TABLE", "INGEST_SOURCE", "FILE_READER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+
+    parsed = config.parse_args(args)
+
+    bronze_schema = "dev_alice_bronze" if target == "dev" else "bronze"
+    assert (parsed.source, parsed.capture_dir, parsed.trigger) == ("capture", archive, "available-now")
+    assert parsed.bronze_table == f"main.{bronze_schema}.sales_events"  # the stream's bronze
+    stream_parameters = job("streaming_ingest_job")["tasks"][0]["python_wheel_task"]["parameters"]
+    stream_checkpoint = resolve(stream_parameters[stream_parameters.index("--checkpoint-dir") + 1], target)
+    assert parsed.checkpoint_dir == f"{stream_checkpoint}_capture" != stream_checkpoint  # its own checkpoint
+    assert parsed.uses_autoloader and parsed.file_events is False
+    assert parsed.autoloader_options("avro")["cloudFiles.schemaLocation"] == f"{parsed.checkpoint_dir}/autoloader_schema"
+
+
+def test_backfill_job_without_an_archive_stops_naming_the_setting(monkeypatch, capsys):
+    from streaming_ingest.__main__ import main
+
+    (task, _) = job("capture_backfill_job")["tasks"]
+    args = [resolve(p) for p in task["python_wheel_task"]["parameters"]]  # the default: no archive
+    assert args[args.index("--capture-dir") + 1] == ""
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+    monkeypatch.delenv("CAPTURE_DIR", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert "--capture-dir (CAPTURE_DIR) is required for --source capture" in capsys.readouterr().err
+
+
 # --- the dbt job ----------------------------------------------------------------------------
 
 
