@@ -16,7 +16,7 @@ SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-fast ingest produce build seed sample kpis lint clean clean-all
+.PHONY: help setup demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
 
 help: ## this list
 	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
@@ -35,6 +35,9 @@ produce: setup ## EVENTS events (default 20000; SEED, DIRTY) into the landing zo
 
 ingest: setup ## landing zone → bronze (available-now)
 	@$(STEP) "ingest: landing zone → bronze (available-now)" bash -c '$(ENV) python -m streaming_ingest --source files --trigger available-now'
+
+backfill: setup ## the Event Hubs Capture archive (CAPTURE_DIR, default $LAKEHOUSE_DIR/capture) → bronze (available-now)
+	@$(STEP) "backfill: Capture archive → bronze (available-now)" bash -c '$(ENV) python -m streaming_ingest --source capture --trigger available-now'
 
 seed: setup ## dbt seed (local target)
 	@$(STEP) "dbt seed (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt seed'

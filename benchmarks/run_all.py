@@ -2,7 +2,7 @@
 
 Sections, each from its own script (run one alone to iterate):
   producer_bench.py    producer events/s to files and to the local Kafka broker
-  ingest_bench.py      landing → bronze and Kafka → bronze events/s at 1 M; event → bronze p50/p95
+  ingest_bench.py      landing, Capture and Kafka → bronze events/s at 1 M; event → bronze p50/p95
   dbt_bench.py         full refresh vs incremental at 1 M and 5 M; `dbt build -s sales_by_day+` on the sample
   stream (below)       event → gold p50/p95 in `make stream` and peak memory of each process
   duckdb_reference.py  the three gold KPIs in DuckDB over the same bronze, vs local Spark

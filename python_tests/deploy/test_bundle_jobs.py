@@ -118,6 +118,7 @@ def test_streaming_job_parameters_are_accepted_by_the_job(target, monkeypatch):
     assert parsed.checkpoint_dir == f"/Volumes/main/{bronze_schema}/checkpoints/bronze_sales_events"
     assert checked == [parsed.checkpoint_dir]
     assert parsed.trigger == "processing-time"
+    assert parsed.fail_on_data_loss is True  # var.ingest_fail_on_data_loss: the runbook sets it false once
     options = parsed.kafka_reader_options()
     assert options["kafka.bootstrap.servers"] == "retail-sales.servicebus.windows.net:9093"
     assert options["kafka.sasl.jaas.config"].startswith("kafkashaded.")
