@@ -159,6 +159,10 @@ def run(config: IngestConfig) -> int:
                 if not config.databricks:
                     spark.stop()
     elapsed = time.monotonic() - started
+    if error is None and config.source == "capture" and config.trigger == "available-now" and listener.rows == 0:
+        # a backfill that lands nothing: fine on a rerun, a wrong --capture-dir otherwise
+        print(f"[ingest] WARNING: no new Capture files under {config.capture_dir} (every file there was read "
+              "by this checkpoint before, or this is not the archive's folder)", flush=True)
     if error is not None:
         print(f"[ingest] ERROR: {error}", file=sys.stderr, flush=True)
     print(f"[ingest] done: {listener.rows} rows in {listener.batches} batches, {elapsed:.1f} s", flush=True)

@@ -109,6 +109,18 @@ class IngestConfig:
             raise ConfigError("--capture-dir (CAPTURE_DIR) is required for --source capture")
         if self.file_reader not in FILE_READERS:
             raise ConfigError(f"--file-reader must be one of {', '.join(FILE_READERS)} (got {self.file_reader!r})")
+        if self.file_reader == "autoloader" and not self.databricks:
+            raise ConfigError("--file-reader autoloader needs Databricks: Auto Loader (cloudFiles) is not part of "
+                              "open-source Spark (use auto or spark here)")
+        if not self.uses_autoloader:
+            for flag, value in (("--file-events", self.file_events),
+                                ("--autoloader-schema-location", self.autoloader_schema_location)):
+                if value:
+                    raise ConfigError(f"{flag} is an Auto Loader setting: it needs --file-reader autoloader or "
+                                      "auto on Databricks (files are read with Spark's file source here)")
+        if self.source == "capture" and not self.databricks and _is_local(self.capture_dir) and not Path(
+                self.capture_dir.removeprefix("file:")).is_dir():
+            raise ConfigError(f"--capture-dir (CAPTURE_DIR) is not a folder: {self.capture_dir}")
         if self.source == "kafka":
             if not self.bootstrap_servers and not self.eventhubs_connection_string:
                 raise ConfigError(
@@ -221,9 +233,14 @@ def _eventhubs_namespace(connection_string: str) -> str:
     return match.group(1)
 
 
+def _is_local(location: str) -> bool:
+    """A local path (or file: URI); cloud URIs (abfss:, dbfs:, s3:) and volumes are left to Spark."""
+    return not (re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", location) and not location.startswith("file:"))
+
+
 def _check_writable(setting: str, location: str) -> None:
     """Local paths must be creatable and writable; cloud URIs (abfss:, dbfs:, s3:) are left to Spark."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", location) and not location.startswith("file:"):
+    if not _is_local(location):
         return
     path = Path(location.removeprefix("file:"))
     try:

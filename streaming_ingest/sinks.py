@@ -90,7 +90,13 @@ def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> list[str]:
     missing = [field for field in BRONZE_SCHEMA.fields if field.name not in existing]
     if missing:
         columns = ", ".join(f"`{field.name}` {field.dataType.simpleString()}" for field in missing)
-        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+        try:
+            spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+        except Exception as error:  # noqa: BLE001 - another job (stream / backfill) added them first
+            existing = {field.name for field in spark.sql(f"SELECT * FROM {table} LIMIT 0").schema.fields}
+            if any(field.name not in existing for field in missing):
+                raise error
+            return []
         print(f"[ingest] bronze: added the columns {', '.join(f.name for f in missing)}", flush=True)
     return [field.name for field in missing]
 

@@ -64,20 +64,34 @@ def capture_enqueued_time(text: Column) -> Column:
     return F.coalesce(us_format, F.try_to_timestamp(text))
 
 
+# The payload of a message whose bytes are not UTF-8 (events are UTF-8 JSON): this prefix and
+# the bytes in base64, so that nothing of it is lost and it is never mistaken for an event.
+NOT_UTF8_PREFIX = "base64:"
+
+
+def payload_text(body: Column) -> Column:
+    """A message's bytes as the bronze payload: the UTF-8 text, or `base64:<the bytes>` when they
+    are not valid UTF-8 (decoding would replace the bad bytes with U+FFFD, and a JSON object with
+    a mangled id inside could pass as an event). Either way the row stays in bronze; a `base64:`
+    payload is not a JSON object, so silver quarantines it as malformed_json. Null stays null."""
+    return F.when(F.is_valid_utf8(body), body.cast("string")).otherwise(
+        F.concat(F.lit(NOT_UTF8_PREFIX), F.base64(body))
+    )
+
+
 def capture_columns(records: DataFrame) -> DataFrame:
     """Capture records (stream or batch, with `_metadata`) → `payload` and their coordinates.
 
-    The body is decoded as UTF-8 (a byte sequence that is not UTF-8 becomes U+FFFD and the row
-    fails as malformed_json downstream; a null body is a null payload, malformed too). The
-    partition comes from Capture's default folder layout; with a custom layout it is null and
-    the file path still says where the event is.
+    The body becomes the payload as `payload_text` says (a null body is a null payload,
+    quarantined as malformed_json). The partition comes from Capture's default folder layout;
+    with a custom layout it is null and the file path still says where the event is.
     """
     path = F.col("_metadata.file_path")
     partition = F.regexp_extract(path, CAPTURE_PARTITION_PATTERN, 1)
     return records.select(
-        F.col("Body").cast("string").alias("payload"),
+        payload_text(F.col("Body")).alias("payload"),
         path.alias("source_file"),
-        F.when(partition != "", partition.cast("int")).alias("eventhub_partition"),
+        partition.try_cast("int").alias("eventhub_partition"),
         F.col("SequenceNumber").alias("eventhub_sequence_number"),
         F.col("Offset").alias("eventhub_offset"),
         capture_enqueued_time(F.col("EnqueuedTimeUtc")).alias("eventhub_enqueued_time"),
@@ -100,7 +114,7 @@ def kafka(spark: SparkSession, config: IngestConfig) -> DataFrame:
 def message_columns(messages: DataFrame) -> DataFrame:
     """Kafka records (stream or batch) → the string `payload` and its Kafka coordinates."""
     return messages.select(
-        F.col("value").cast("string").alias("payload"),
+        payload_text(F.col("value")).alias("payload"),
         F.col("topic").alias("kafka_topic"),
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),

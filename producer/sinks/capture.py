@@ -94,16 +94,14 @@ class _Partition:
 
 
 def last_position(partition_dir: Path) -> tuple[int, int]:
-    """(next sequence number, next offset) after the newest file of one partition's archive."""
-    newest = None
-    for path in sorted(partition_dir.glob("*/*/*/*/*/*.avro")):  # zero-padded: name order = time order
-        newest = path
-    if newest is None:
-        return 0, 0
+    """(next sequence number, next offset) after the highest sequence number in one partition's
+    archive (every file: a run with an earlier --start writes files that sort first)."""
     last = None
-    with open(newest, "rb") as handle:
-        for last in fastavro.reader(handle):
-            pass
+    for path in partition_dir.glob("*/*/*/*/*/*.avro"):
+        with open(path, "rb") as handle:
+            for record in fastavro.reader(handle):
+                if last is None or record["SequenceNumber"] > last["SequenceNumber"]:
+                    last = record
     if last is None:
         return 0, 0
     return last["SequenceNumber"] + 1, int(last["Offset"]) + len(last["Body"] or b"")

@@ -20,7 +20,7 @@ from python_tests.datasets import counts, kpis
 from python_tests.producer.producer_contract import QUARANTINE_REASONS, run_producer
 from python_tests.streaming.kafka_harness import create_topic
 
-pytestmark = [pytest.mark.spark, pytest.mark.kafka]
+pytestmark = [pytest.mark.spark, pytest.mark.kafka, pytest.mark.dbt]
 
 BUILD = ("build", "--exclude", "resource_type:unit_test")  # the unit tests run in stage_a's build
 MODELS = ("build", "--exclude", "resource_type:test", "resource_type:unit_test")  # seeds and models

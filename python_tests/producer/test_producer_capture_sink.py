@@ -124,6 +124,16 @@ def test_same_seed_same_bytes_and_a_second_run_continues_the_archive(tmp_path):
         assert relative.endswith("/08/00/01.avro")
         assert records[0]["SequenceNumber"] == last[partition][0] + 1
         assert int(records[0]["Offset"]) == last[partition][1]
+    # a run with an earlier --start (its files sort first) still goes on from the highest number
+    highest = {}
+    for relative, (_, records) in archive(first).items():
+        partition = LAYOUT.match(relative)["partition"]
+        highest[partition] = max(highest.get(partition, -1), records[-1]["SequenceNumber"])
+    capture(tmp_path, "one", "--total", "100", "--start", "2026-11-20T07:00:00Z", "--seed", "9")
+    earlier = {k: v for k, v in archive(first).items() if "/07/00/" in k}
+    assert sum(len(records) for _, records in earlier.values()) == 100
+    for relative, (_, records) in earlier.items():
+        assert records[0]["SequenceNumber"] == highest[LAYOUT.match(relative)["partition"]] + 1
 
 
 def test_a_file_appears_only_when_its_window_is_over(tmp_path):

@@ -23,13 +23,13 @@ def test_help_lists_subcommands() -> None:
     assert result.returncode == 0
     assert "{dims,events}" in result.stdout
     assert "write the five dimension seed CSVs" in result.stdout
-    assert "send sales events to files, Kafka or Event Hubs" in result.stdout
+    assert "send sales events to files, Kafka, Event Hubs or a Capture archive" in result.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["events", "--total", "5", "--rate", "-5"], "--rate must be >= 0 (got -5)"),
     (["events", "--total", "5", "--sink", "s3"],
-     "--sink must be one of files, kafka, eventhubs (got 's3')"),
+     "--sink must be one of files, kafka, eventhubs, capture (got 's3')"),
     (["events", "--total", "5", "--duplicates", "1.5"],
      "--duplicates must be a fraction in [0, 1] (got 1.5)"),
     (["events", "--total", "5", "--invalid-price", "-0.1"],

@@ -3,17 +3,27 @@ archived event exactly once, with the coordinates that trace it back to its Avro
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import fastavro
 import pytest
 
-from producer.sinks.capture import PARSED_SCHEMA, capture_path, enqueued_time_text
-from python_tests.producer.producer_contract import run_producer
+from producer.sinks.capture import CAPTURE_SCHEMA, PARSED_SCHEMA, capture_path, enqueued_time_text
+from python_tests.producer.producer_contract import failing_rules, run_producer
 from streaming_ingest.bronze import BRONZE_SCHEMA
-from streaming_ingest.config import parse_args
+from streaming_ingest.config import ConfigError, parse_args
+from streaming_ingest.sources import capture_enqueued_time
+
+# A schema seen in captured files in the wild: the Properties union also allows null. Spark's
+# Avro reader takes the fields bronze keeps by name, whichever of the two a file has.
+WILD = copy.deepcopy(CAPTURE_SCHEMA)
+WILD["fields"][4]["type"]["values"] = ["long", "double", "string", "bytes", "null"]
+WILD_SCHEMA = fastavro.parse_schema(WILD)
 
 pytestmark = pytest.mark.spark
 
@@ -29,11 +39,11 @@ def archived(root: Path) -> dict[tuple[int, int], dict]:
     return events
 
 
-def write_capture_file(path: Path, records: list[dict]) -> None:
+def write_capture_file(path: Path, records: list[dict], schema: dict = PARSED_SCHEMA) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
-        fastavro.writer(handle, PARSED_SCHEMA, records)
+        fastavro.writer(handle, schema, records)
     os.replace(tmp, path)
 
 
@@ -48,10 +58,13 @@ def test_every_archived_event_lands_once_with_its_coordinates(spark, lakehouse):
                           "--start", "2026-11-20T08:00:00Z", "--dirty", "0.02", "--capture-window-seconds", "1",
                           "--quiet")
     assert result.returncode == 0, result.stderr
-    # a hand-made file of odd bodies: no body, bytes that are not UTF-8, not JSON
+    # a hand-made file of odd bodies (no body, bytes that are not UTF-8, not an object), written
+    # with the wild schema and a Properties value that is null
     odd_at = dt.datetime(2026, 11, 20, 9, 0, 0, tzinfo=dt.timezone.utc)
-    odd = [record(0, None, odd_at, 0), record(1, b"\xff\xfe{not utf-8", odd_at, 0), record(2, b"[1,2]", odd_at, 11)]
-    write_capture_file(capture_path(archive, "other-ns", "sales-events", 7, odd_at), odd)
+    not_utf8 = b'{"transaction_id":"x\xff1","quantity":1}'
+    odd = [record(0, None, odd_at, 0), record(1, not_utf8, odd_at, 0), record(2, b"[1,2]", odd_at, 11)]
+    odd[2]["Properties"] = {"note": None, "n": 3}
+    write_capture_file(capture_path(archive, "other-ns", "sales-events", 7, odd_at), odd, WILD_SCHEMA)
     (archive / "lakehouse-local" / "sales-events" / "0" / ".pending.avro.tmp").write_bytes(b"not yet")
     expected = archived(archive)
     assert len(expected) == 1503
@@ -72,13 +85,22 @@ def test_every_archived_event_lands_once_with_its_coordinates(spark, lakehouse):
         enqueued = dt.datetime.strptime(event["EnqueuedTimeUtc"], "%m/%d/%Y %I:%M:%S %p")
         assert row.eventhub_enqueued_time == enqueued  # the session runs in UTC
         body = event["Body"]
-        assert row.raw_payload == (None if body is None else body.decode("utf-8", errors="replace"))
+        if body is not None and key != (7, 1):
+            assert row.raw_payload == body.decode("utf-8")
         assert (row.kafka_topic, row.kafka_partition, row.kafka_offset) == (None, None, None)
-    # the odd bodies are kept raw (malformed to silver), the generator's malformed lines too
+    # the odd bodies stay in bronze, none of them an event: a null payload, the bytes that are
+    # not UTF-8 whole in base64 (not decoded into a JSON object with a mangled id), the array
+    assert [by_coordinates[(7, n)].raw_payload for n in range(3)] == [
+        None, "base64:" + base64.b64encode(not_utf8).decode(), "[1,2]"]
     assert [by_coordinates[(7, n)].is_json_object for n in range(3)] == [False, False, False]
-    assert by_coordinates[(7, 1)].raw_payload == "\ufffd\ufffd{not utf-8"
-    malformed = sum(1 for e in expected.values() if e["Body"] is not None and not e["Body"].startswith(b"{"))
-    assert bronze.where("not is_json_object").count() >= malformed
+    assert by_coordinates[(7, 1)].transaction_id is None
+    # every other body: a JSON object exactly when the contract's classifier says it is one
+    now = dt.datetime.now(dt.timezone.utc)
+    generated = {k: e for k, e in expected.items() if k[0] != 7}
+    assert {k: by_coordinates[k].is_json_object for k in generated} == {
+        k: failing_rules(e["Body"].decode("utf-8"), now)[:1] != ["malformed_json"] for k, e in generated.items()}
+    assert sum(not by_coordinates[k].is_json_object for k in generated) == sum(
+        1 for e in generated.values() if failing_rules(e["Body"].decode("utf-8"), now)[:1] == ["malformed_json"]) > 0
     # within a file, source_position follows the sequence numbers (silver's tie-break order)
     for path in {r.source_file for r in rows}:
         in_file = sorted((r for r in rows if r.source_file == path), key=lambda r: r.source_position)
@@ -144,9 +166,34 @@ def test_on_databricks_files_are_read_with_auto_loader(monkeypatch, tmp_path):
     }
     assert not parse_args(["--source", "files", *base, "--file-reader", "spark"]).uses_autoloader
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION")
-    assert not parse_args(["--source", "capture", "--bronze-path", str(tmp_path / "b")]).uses_autoloader
-    assert parse_args(["--source", "capture", "--bronze-path", str(tmp_path / "b"),
-                       "--file-reader", "autoloader"]).uses_autoloader
+    (tmp_path / "capture").mkdir()
+    local = ["--source", "capture", "--capture-dir", str(tmp_path / "capture"), "--bronze-path", str(tmp_path / "b")]
+    assert not parse_args(local).uses_autoloader
+    # what Auto Loader alone understands stops at start-up here, naming the setting
+    for extra, message in (
+        (["--file-reader", "autoloader"], "--file-reader autoloader needs Databricks"),
+        (["--file-events", "true"], "--file-events is an Auto Loader setting"),
+        (["--autoloader-schema-location", "/tmp/s"], "--autoloader-schema-location is an Auto Loader setting"),
+        (["--capture-dir", str(tmp_path / "nowhere")], f"--capture-dir (CAPTURE_DIR) is not a folder: {tmp_path / 'nowhere'}"),
+    ):
+        with pytest.raises(ConfigError, match="^" + re.escape(message)):
+            parse_args([*local, *extra])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("6/12/2020 6:32:34 PM", dt.datetime(2020, 6, 12, 18, 32, 34)),
+    ("1/2/2026 12:00:00 AM", dt.datetime(2026, 1, 2, 0, 0, 0)),
+    ("12/31/2026 12:30:05 PM", dt.datetime(2026, 12, 31, 12, 30, 5)),
+    ("11/20/2026 11:59:59 PM", dt.datetime(2026, 11, 20, 23, 59, 59)),
+    ("2026-11-20T08:00:01.5Z", dt.datetime(2026, 11, 20, 8, 0, 1, 500000)),
+    ("2026-11-20T09:00:01+01:00", dt.datetime(2026, 11, 20, 8, 0, 1)),
+    ("13/40/2026 1:00:00 PM", None),
+    ("garbage", None),
+    (None, None),
+])
+def test_capture_enqueued_time_reads_captures_text_in_utc(spark, text, expected):
+    frame = spark.createDataFrame([(text,)], "t string")
+    assert frame.select(capture_enqueued_time(frame.t).alias("at")).first().at == expected
 
 
 def test_capture_needs_an_archive_on_databricks(monkeypatch, capsys):

@@ -7,6 +7,7 @@ Kafka lag of each micro-batch; a second run resumes from the checkpoint.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -41,7 +42,15 @@ ODD_MESSAGES: list[tuple[str | None, bytes | None]] = [
     (None, b"[1, 2, 3]"),
     (None, '"\u00e9t\u00e9"'.encode()),
     ("S003", None),  # a tombstone: no value at all
+    ("S004", b'{"transaction_id":"x\xff1","store_id":"S004"}'),  # not UTF-8: kept as base64, not an event
 ]
+
+
+def payload_bytes(raw: str | None) -> bytes | None:
+    """The message bytes a bronze payload holds (`base64:...` for bytes that are not UTF-8)."""
+    if raw is None:
+        return None
+    return base64.b64decode(raw.removeprefix("base64:")) if raw.startswith("base64:") else raw.encode("utf-8")
 
 
 def is_json_object(value: bytes | None) -> bool:
@@ -113,12 +122,14 @@ def test_every_kafka_message_lands_once_with_its_coordinates_and_payload(spark, 
     landed = {
         (r.kafka_partition, r.kafka_offset): (
             r.kafka_key.encode() if r.kafka_key is not None else None,
-            r.raw_payload.encode("utf-8") if r.raw_payload is not None else None,
+            payload_bytes(r.raw_payload),
             r.kafka_timestamp_ms,
         )
         for r in rows
     }
-    assert len(rows) == len(delivered) == 3007
+    assert len(rows) == len(delivered) == 3008
+    assert [r.raw_payload for r in rows if r.raw_payload and r.raw_payload.startswith("base64:")] == [
+        "base64:" + base64.b64encode(ODD_MESSAGES[-1][1]).decode()]
     assert landed == delivered
     checkpoint_id = json.loads((checkpoint / "metadata").read_text().splitlines()[0])["id"].replace("-", "")[:12]
     assert {r.record_id for r in rows} == {f"{topic}/{p}/{o}@{checkpoint_id}" for p, o in delivered}
@@ -129,7 +140,7 @@ def test_every_kafka_message_lands_once_with_its_coordinates_and_payload(spark, 
     assert {(r.kafka_partition, r.kafka_offset): r.is_json_object for r in rows} == {
         key: is_json_object(value) for key, (_, value, _) in delivered.items()
     }
-    assert sum(1 for r in rows if not r.is_json_object) == 60 + 5
+    assert sum(1 for r in rows if not r.is_json_object) == 60 + 6
     unicode_row = next(r for r in rows if r.raw_payload and r.raw_payload.startswith('{"transaction_id":"u1"'))
     assert unicode_row.transaction_id == "u1"
 
@@ -139,13 +150,13 @@ def test_every_kafka_message_lands_once_with_its_coordinates_and_payload(spark, 
     latest = {p: max(o for q, o in delivered if q == p) + 1 for p in range(PARTITIONS)}
     assert printed_progress(output) == expected_progress(checkpoint, topic, batches, latest)
     assert len({r.ingestion_time for r in rows}) == len(batches) >= 4
-    assert DONE_LINE.match(output.strip().splitlines()[-1]).groups() == ("3007", str(len(batches)))
+    assert DONE_LINE.match(output.strip().splitlines()[-1]).groups() == ("3008", str(len(batches)))
 
     # more messages later: the next run reads only those, from the checkpoint
     more = produce(kafka_broker.bootstrap, topic, [event_payload("m", i) for i in range(500)])
     output = run_available_now(tmp_path, args, tmp_path / "run2.log")
     rows = read_bronze(spark, bronze)
-    assert len(rows) == 3507
+    assert len(rows) == 3508
     assert {
         (r.kafka_partition, r.kafka_offset): (r.kafka_key.encode() if r.kafka_key else None, r.raw_payload.encode())
         for r in rows if r.transaction_id and r.transaction_id.startswith("m-")

@@ -198,6 +198,7 @@ def test_kill_9_of_the_capture_source_loses_and_doubles_nothing(spark, tmp_path)
 
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     archive, bronze, checkpoint = tmp_path / "archive", tmp_path / "bronze", tmp_path / "checkpoint"
+    archive.mkdir()  # the archive exists before the job starts (--capture-dir must be a folder)
     args = ["--source", "capture", "--capture-dir", str(archive), "--bronze-path", str(bronze),
             "--checkpoint-dir", str(checkpoint)]
     streaming = [*args, "--trigger", "processing-time", "--trigger-interval", TRIGGER, "--max-files-per-trigger", "3"]
@@ -208,16 +209,32 @@ def test_kill_9_of_the_capture_source_loses_and_doubles_nothing(spark, tmp_path)
     )
     jobs: list[IngestJob] = []
     kills: list[str] = []
+    mid_batch = 0
+    delta_log = DeltaLogWatcher(bronze)
     try:
         for round_no in range(3):
             logged = max(batch_files(checkpoint, "offsets"), default=-1)
             job = IngestJob(streaming, tmp_path, tmp_path / f"run{round_no}.log")
             jobs.append(job)
-            batch = random_moment(job, checkpoint, wait_for_new_batch(job, checkpoint, logged), rng)
+            batch = wait_for_new_batch(job, checkpoint, logged)
+            if round_no == 1:  # between the batch's Delta commit and its checkpoint commit, if caught
+                batch = between_delta_and_checkpoint_commit(checkpoint, delta_log, logged)
+                if batch is None:
+                    batch = random_moment(job, checkpoint, wait_for_new_batch(job, checkpoint, logged), rng)
+            else:
+                batch = random_moment(job, checkpoint, batch, rng)
+            group = job.leftovers()
+            assert job.alive() and java_processes(group), f"no live driver + JVM to kill: {group}"
             job.kill9()
             assert job.leftovers() == [], f"processes of killed run {round_no} survived: {job.leftovers()}"
-            committed = batch in batch_files(checkpoint, "commits")
-            kills.append(f"run {round_no} killed in batch {batch}" + ("" if not committed else " (after its commit)"))
+            in_checkpoint = batch in batch_files(checkpoint, "commits")
+            in_delta = batch in delta_txn_versions(bronze)
+            mid_batch += not in_checkpoint
+            kills.append(
+                f"run {round_no} killed in batch {batch} "
+                + ("after its Delta commit, before the checkpoint commit" if in_delta and not in_checkpoint
+                   else "before its Delta commit" if not in_delta else "after it had fully committed")
+            )
         producer.send_signal(signal.SIGINT)  # publishes the windows still open, then exits
         assert producer.wait(timeout=60) == 130, producer.stderr.read().decode()
         final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log")
@@ -246,4 +263,5 @@ def test_kill_9_of_the_capture_source_loses_and_doubles_nothing(spark, tmp_path)
     assert (doubled, len(lost)) == (0, 0), f"{doubled} doubled, {len(lost)} lost ({report})"
     assert {c: r.raw_payload.encode() for c, r in zip(coordinates, rows)} == archived
     assert batch_files(checkpoint, "offsets") == batch_files(checkpoint, "commits")
+    assert mid_batch == 3, report
     assert [pid for job in jobs for pid in processes_with_marker(job.marker)] == []
