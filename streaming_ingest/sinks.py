@@ -46,6 +46,11 @@ TABLE_PROPERTIES = {
 }
 CLUSTER_BY = ("ingestion_time",)
 TABLE_COMMENT = "Bronze sales events: one row per received message, append-only."
+# Columns added to bronze after its first release: an existing bronze without them gets them at
+# the job's start (ensure_bronze_table).
+COLUMNS_ADDED_SINCE_CREATION = (
+    "eventhub_partition", "eventhub_sequence_number", "eventhub_offset", "eventhub_enqueued_time",
+)
 # Digits of the checkpoint's query id that end each record_id (`...@<digits>`, see to_bronze).
 CHECKPOINT_ID_DIGITS = 12
 
@@ -79,8 +84,8 @@ def bronze_table(config: IngestConfig) -> str:
 def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> list[str]:
     """Create the bronze table (by path or by name) with its schema if it does not exist yet.
 
-    An existing table keeps its data and layout; columns added to bronze since it was created
-    (the capture coordinates) are added to it, at the end, null in the rows already there
+    An existing table keeps its data and layout; a bronze that lacks only the columns added to
+    bronze since (COLUMNS_ADDED_SINCE_CREATION) gets them, at the end, null in the rows already there
     (`ALTER TABLE ... ADD COLUMNS`, a metadata-only change in Delta). Returns those columns.
     By name, the schema (database) must exist already (on Databricks: created with the bundle).
     """
@@ -88,7 +93,9 @@ def ensure_bronze_table(spark: SparkSession, config: IngestConfig) -> list[str]:
     spark.sql(bronze_table_ddl(table))
     existing = {field.name for field in spark.sql(f"SELECT * FROM {table} LIMIT 0").schema.fields}
     missing = [field for field in BRONZE_SCHEMA.fields if field.name not in existing]
-    if missing:
+    # only a bronze of an earlier version (every other column there) is brought up to date; any
+    # other table is left as it is, and the first batch fails on its schema, naming it
+    if missing and {field.name for field in missing} <= set(COLUMNS_ADDED_SINCE_CREATION):
         columns = ", ".join(f"`{field.name}` {field.dataType.simpleString()}" for field in missing)
         try:
             spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")

@@ -56,7 +56,7 @@ def test_every_line_lands_exactly_once_and_malformed_lines_stay_raw(spark, lakeh
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--source", "pubsub"], "--source must be one of files, kafka (got 'pubsub')"),
+        (["--source", "pubsub"], "--source must be one of files, kafka, capture (got 'pubsub')"),
         (["--source", "kafka"], "--bootstrap-servers (KAFKA_BOOTSTRAP_SERVERS) or EVENTHUB_CONNECTION_STRING"),
         (["--checkpoint-dir", "/proc/not-writable"], "--checkpoint-dir is not writable: /proc/not-writable"),
         (["--trigger", "sometimes"], "--trigger must be one of processing-time, available-now"),
