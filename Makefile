@@ -16,7 +16,7 @@ SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
+.PHONY: help setup setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
 
 help: ## this list
 	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
@@ -24,6 +24,9 @@ help: ## this list
 
 setup: ## venv + pinned packages + jars + the Spark class-data archive (idempotent, offline after the first time)
 	@$(STEP) setup bash $(ROOT)/setup/setup.sh
+
+setup-airflow: ## Airflow 3 for orchestration/dags in its own .venv-airflow (setup/airflow.lock; make test needs it)
+	@$(STEP) setup-airflow bash $(ROOT)/setup/setup_airflow.sh
 
 demo: setup ## producer → bronze → silver → gold on the local default from an empty lakehouse, then the KPIs
 	@$(STEP) "demo: reset local lakehouse" bash -c '$(ENV) rm -rf "$$LAKEHOUSE_DIR/landing" "$$LAKEHOUSE_DIR/bronze" "$$LAKEHOUSE_DIR/checkpoints" "$$LAKEHOUSE_DIR/warehouse" "$$LAKEHOUSE_DIR/metastore_db"'
@@ -62,7 +65,7 @@ kpis: setup ## print the gold tables, the quarantine counts and the conservation
 lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 
-test: setup ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delta, Kafka, dbt, Chromium)
+test: setup setup-airflow ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delta, Kafka, dbt, Chromium)
 	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 	@$(STEP) "pytest" bash -c '$(ENV) python -m pytest $(PYTEST_ARGS)'
@@ -70,7 +73,7 @@ test: setup ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delt
 test-fast: setup ## the inner loop: ruff, sqlfluff and the tests that start no JVM (no Spark, Kafka or dbt)
 	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
-	@$(STEP) "pytest (no JVM)" bash -c '$(ENV) python -m pytest -m "not spark and not kafka and not dbt" $(PYTEST_ARGS)'
+	@$(STEP) "pytest (no JVM)" bash -c '$(ENV) python -m pytest -m "not spark and not kafka and not dbt and not airflow" $(PYTEST_ARGS)'
 
 # Feature areas add their verbs in make/*.mk (warehouse, docs, dashboard, stream, bench, ...).
 -include $(ROOT)/make/*.mk
