@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -31,6 +32,7 @@ DISTRIBUTION = "retail_lakehouse"  # the python_wheel_task's package_name
 ENTRY_POINT = "lakehouse-ingest"  # its entry_point
 RUNTIME_PYTHON = "3.12.3"  # Databricks Runtime 17.3 LTS (the bundle's spark_version)
 RUNTIME_PACKAGES = ("pyspark", "py4j", "delta")  # what the runtime provides that the job imports
+PYPROJECT_OPTIONAL = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,11 @@ def test_the_wheel_holds_the_job_only_and_admits_the_runtime_python(wheel):
     info = metadata(wheel)
     assert wheel.name == f"{DISTRIBUTION}-0.1.0-py3-none-any.whl"
     assert info["meta"]["Name"] == DISTRIBUTION
-    assert info["meta"].get_all("Requires-Dist") is None  # the runtime provides Spark and Delta
+    # the runtime provides Spark and Delta: nothing is installed with the wheel; the only
+    # requirements are the opt-in `airflow` extra's (orchestration/dags, never on a cluster)
+    requires = info["meta"].get_all("Requires-Dist") or []
+    assert [r for r in requires if not r.endswith('; extra == "airflow"')] == []
+    assert sorted(r.split(";")[0] for r in requires) == sorted(PYPROJECT_OPTIONAL["airflow"])
     assert SpecifierSet(info["meta"]["Requires-Python"]).contains(RUNTIME_PYTHON)
     assert info["packages"] == ["streaming_ingest"]
     assert info["entry_points"].split() == ["[console_scripts]", ENTRY_POINT, "=", "streaming_ingest.__main__:main"]
