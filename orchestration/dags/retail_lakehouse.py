@@ -70,17 +70,14 @@ def local_step(task_id: str, command: str, doc: str) -> BashOperator:
     )
 
 
-with DAG(
-    dag_id="retail_lakehouse_local",
-    description="The retail lakehouse on the local twin: landing zone → bronze → silver → gold.",
-    schedule=SCHEDULE,
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["retail_lakehouse", "local"],
-    doc_md=__doc__,
-) as local_dag:
+def lakehouse_dag(dag_id: str, description: str, tag: str) -> DAG:
+    """The settings both DAGs share: no catch-up, one run at a time, this module's doc."""
+    return DAG(dag_id=dag_id, description=description, schedule=SCHEDULE, start_date=START, catchup=False,
+               max_active_runs=1, default_args=DEFAULT_ARGS, tags=["retail_lakehouse", tag], doc_md=__doc__)
+
+
+with lakehouse_dag("retail_lakehouse_local",
+                   "The retail lakehouse on the local twin: landing zone → bronze → silver → gold.", "local") as local_dag:
     ingest = local_step(
         "ingest_bronze", "python -m streaming_ingest --source files --trigger available-now",
         "Every new landing file → bronze, exactly once (the streaming job, available-now).")
@@ -95,17 +92,8 @@ with DAG(
     ingest >> seed >> silver >> gold
 
 
-with DAG(
-    dag_id="retail_lakehouse_databricks",
-    description="The retail lakehouse on Databricks: the bundle's dbt job, by name.",
-    schedule=SCHEDULE,
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["retail_lakehouse", "databricks"],
-    doc_md=__doc__,
-) as databricks_dag:
+with lakehouse_dag("retail_lakehouse_databricks",
+                   "The retail lakehouse on Databricks: the bundle's dbt job, by name.", "databricks") as databricks_dag:
     DatabricksRunNowOperator(
         task_id="dbt_job",
         job_name=_var("retail_lakehouse_job_name_prefix", "") + DBT_JOB_NAME,

@@ -94,6 +94,20 @@ def between_delta_and_checkpoint_commit(checkpoint: Path, delta_log: DeltaLogWat
         return None
 
 
+def kill_in_batch(job: IngestJob, checkpoint: Path, bronze: Path, batch: int, round_no: int) -> tuple[bool, str]:
+    """kill -9 the job's driver and JVM (both must be alive), then say where in `batch` it
+    landed: (killed before the checkpoint commit, a line for the drill's report)."""
+    group = job.leftovers()
+    assert job.alive() and java_processes(group), f"no live driver + JVM to kill: {group}"
+    job.kill9()
+    assert job.leftovers() == [], f"processes of killed run {round_no} survived: {job.leftovers()}"
+    in_checkpoint = batch in batch_files(checkpoint, "commits")
+    in_delta = batch in delta_txn_versions(bronze)
+    where = ("after its Delta commit, before the checkpoint commit" if in_delta and not in_checkpoint
+             else "before its Delta commit" if not in_delta else "after it had fully committed")
+    return not in_checkpoint, f"run {round_no} killed in batch {batch} {where}"
+
+
 def job_setup(mode: str, bootstrap: str, topic: str, tmp_path: Path) -> tuple[Path, list[str], tuple[str, ...]]:
     """(bronze table path, job flags, command) for the job run locally or as a cluster task."""
     checkpoint = tmp_path / "checkpoint"
@@ -137,19 +151,9 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(mode, spark, kaf
                     batch = wait_for_new_batch(job, checkpoint, batch)
                 batch = random_moment(job, checkpoint, batch, rng)
 
-            group = job.leftovers()
-            assert job.alive() and java_processes(group), f"no live driver + JVM to kill: {group}"
-            job.kill9()
-            assert job.leftovers() == [], f"processes of killed run {round_no} survived: {job.leftovers()}"
-
-            in_checkpoint = batch in batch_files(checkpoint, "commits")
-            in_delta = batch in delta_txn_versions(bronze)
-            mid_batch += not in_checkpoint
-            kills.append(
-                f"run {round_no} killed in batch {batch} "
-                + ("after its Delta commit, before the checkpoint commit" if in_delta and not in_checkpoint
-                   else "before its Delta commit" if not in_delta else "after it had fully committed")
-            )
+            killed_mid_batch, report = kill_in_batch(job, checkpoint, bronze, batch, round_no)
+            mid_batch += killed_mid_batch
+            kills.append(report)
         delivered = producer.stop()
 
         final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log", command)
@@ -223,18 +227,9 @@ def test_kill_9_of_the_capture_source_loses_and_doubles_nothing(spark, tmp_path)
                     batch = random_moment(job, checkpoint, wait_for_new_batch(job, checkpoint, logged), rng)
             else:
                 batch = random_moment(job, checkpoint, batch, rng)
-            group = job.leftovers()
-            assert job.alive() and java_processes(group), f"no live driver + JVM to kill: {group}"
-            job.kill9()
-            assert job.leftovers() == [], f"processes of killed run {round_no} survived: {job.leftovers()}"
-            in_checkpoint = batch in batch_files(checkpoint, "commits")
-            in_delta = batch in delta_txn_versions(bronze)
-            mid_batch += not in_checkpoint
-            kills.append(
-                f"run {round_no} killed in batch {batch} "
-                + ("after its Delta commit, before the checkpoint commit" if in_delta and not in_checkpoint
-                   else "before its Delta commit" if not in_delta else "after it had fully committed")
-            )
+            killed_mid_batch, report = kill_in_batch(job, checkpoint, bronze, batch, round_no)
+            mid_batch += killed_mid_batch
+            kills.append(report)
         producer.send_signal(signal.SIGINT)  # publishes the windows still open, then exits
         assert producer.wait(timeout=60) == 130, producer.stderr.read().decode()
         final = IngestJob([*args, "--trigger", "available-now"], tmp_path, tmp_path / "final.log")
