@@ -28,13 +28,14 @@ setup: ## venv + pinned packages + jars + the Spark class-data archive (idempote
 setup-airflow: ## Airflow 3 for orchestration/dags in its own .venv-airflow (setup/airflow.lock; make test needs it)
 	@$(STEP) setup-airflow bash $(ROOT)/setup/setup_airflow.sh
 
-demo: setup ## producer → bronze → silver → gold on the local default from an empty lakehouse, then the KPIs
+demo: setup ## producer → bronze → silver → gold on the local default from an empty lakehouse, then the KPIs (one Spark JVM)
 	@$(STEP) "demo: reset local lakehouse" bash -c '$(ENV) rm -rf "$$LAKEHOUSE_DIR/landing" "$$LAKEHOUSE_DIR/bronze" "$$LAKEHOUSE_DIR/checkpoints" "$$LAKEHOUSE_DIR/warehouse" "$$LAKEHOUSE_DIR/metastore_db"'
-	@$(MAKE) --no-print-directory produce ingest build kpis
+	@$(MAKE) --no-print-directory produce
+	@$(STEP) "demo: ingest → dbt build (no unit tests) → KPIs, one Spark JVM" bash -c '$(ENV) python -m local_stack.demo'
 	@echo "[demo] done. Query the tables: make kpis, or bin/dbt show --inline 'select * from gold.sales_by_day'"
 
-produce: setup ## EVENTS events (default 20000; SEED, DIRTY) into the landing zone
-	@$(STEP) "produce $(EVENTS) events (seed $(SEED), dirty $(DIRTY)) → landing zone" bash -c '$(ENV) python -m producer events --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650'
+produce: setup ## EVENTS events (default 20000; SEED, DIRTY) into the landing zone; what was sent in $LAKEHOUSE_DIR/produced.json
+	@$(STEP) "produce $(EVENTS) events (seed $(SEED), dirty $(DIRTY)) → landing zone" bash -c '$(ENV) python -m producer events --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650 --summary-json "$$LAKEHOUSE_DIR/produced.json"'
 
 ingest: setup ## landing zone → bronze (available-now)
 	@$(STEP) "ingest: landing zone → bronze (available-now)" bash -c '$(ENV) python -m streaming_ingest --source files --trigger available-now'

@@ -1,7 +1,8 @@
-"""Print the gold KPIs and the pipeline's counts (the end of `make demo`).
+"""Print the gold KPIs and the pipeline's counts (`make kpis`; the end of `make demo`).
 
 Usage: python local_stack/show_kpis.py [--rows N]
 Reads the dbt `local` target's tables through its metastore: run it when no dbt command runs.
+`make demo` calls `print_kpis` with the SparkSession its dbt build used (local_stack/demo.py).
 """
 
 from __future__ import annotations
@@ -44,19 +45,28 @@ from bronze cross join simple cross join quarantine cross join valid
 """
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=int(os.environ.get("KPI_ROWS", "10")))
-    args = parser.parse_args()
-    started = time.monotonic()
-    spark = local_spark("show-kpis", lakehouse_dir=lakehouse_dir())
+def default_rows() -> int:
+    return int(os.environ.get("KPI_ROWS", "10"))
+
+
+def print_kpis(spark, rows: int) -> bool:
+    """Print the gold tables, the quarantine by reason and the counts; True when conserved."""
     for title, sql in SECTIONS:
         print(f"\n== {title}")
-        spark.sql(sql).show(args.rows, truncate=False)
+        spark.sql(sql).show(rows, truncate=False)
     print("== pipeline counts (bronze = sales_simple + duplicates + quarantine)")
     counts = spark.sql(COUNTS)
     counts.show(truncate=False)
-    conserved = counts.first()["conserved"]
+    return bool(counts.first()["conserved"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=default_rows())
+    args = parser.parse_args()
+    started = time.monotonic()
+    spark = local_spark("show-kpis", lakehouse_dir=lakehouse_dir())
+    conserved = print_kpis(spark, args.rows)
     spark.stop()
     print(f"[kpis] printed in {time.monotonic() - started:.1f} s")
     return 0 if conserved else 1

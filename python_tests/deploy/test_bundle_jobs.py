@@ -223,6 +223,8 @@ def test_dbt_job_is_scheduled_and_runs_seed_freshness_then_build_on_the_databric
     for command in commands:
         words = command.split()
         assert words[words.index("--target") + 1] == "databricks", command
+    # a data run: the unit tests are CI's (make test), not the scheduled job's
+    assert commands[-1].split()[-2:] == ["--exclude-resource-type", "unit_test"], commands[-1]
     sources = load(REPO_ROOT / "models" / "staging" / "_staging__sources.yml")["sources"]
     (bronze,) = [s for s in sources if s["name"] == "bronze"]
     assert bronze["loaded_at_field"] and bronze["freshness"]["error_after"], "freshness must be able to fail"

@@ -1,0 +1,60 @@
+"""`make demo`, the README's first command, in a throw-away lakehouse: the producer's events
+end in exactly one place each, counted as the producer says it sent them, in one Spark JVM and
+without the unit tests (a data run; `make test` runs them)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from python_tests.conftest import REPO_ROOT
+from python_tests.producer.producer_contract import QUARANTINE_REASONS
+
+pytestmark = [pytest.mark.spark, pytest.mark.dbt]
+
+
+def table_after(output: str, title: str) -> list[dict[str, str]]:
+    """The rows of the first `DataFrame.show()` table printed after the line `title`."""
+    lines = output[output.index(title):].splitlines()[1:]
+    start = next(i for i, line in enumerate(lines) if line.startswith("+"))
+    header = [cell.strip() for cell in lines[start + 1].strip("|").split("|")]
+    rows = []
+    for line in lines[start + 3:]:
+        if line.startswith("+"):
+            break
+        rows.append(dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")), strict=True)))
+    return rows
+
+
+def test_make_demo_counts_every_event_once(lakehouse):
+    env = {**lakehouse.env, "LAKEHOUSE_DIR": str(lakehouse.root)}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO_ROOT), "demo", "EVENTS=3000", "SEED=5", "DIRTY=0.03"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    out = result.stdout
+    sent = json.loads(lakehouse.path("produced.json").read_text())
+    assert sent["sent"] == 3000 and sent["failed"] == 0
+
+    (counts,) = table_after(out, "== pipeline counts")
+    assert counts == {
+        "bronze_rows": "3000",
+        "sales_simple_rows": str(sent["valid_unique"]),
+        "duplicates_dropped": str(3000 - sent["valid_unique"] - sent["quarantined"]),
+        "quarantine_rows": str(sent["quarantined"]),
+        "conserved": "true",
+    }
+    by_reason = {row["rejection_reason"]: int(row["rows"]) for row in table_after(out, "== silver.sales_quarantine")}
+    assert by_reason == {reason: sent[reason] for reason in QUARANTINE_REASONS if sent[reason]}
+
+    # one process did ingest, build and KPIs; dbt built every model and ran the data tests only
+    assert "[ingest] done: 3000 rows in 1 batches" in out
+    (finished,) = re.findall(r"Finished running (.*) in \d+ hours", out)
+    assert "data tests" in finished and "unit test" not in finished, finished
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", out), out[-3000:]
+    for step in ("ingest: landing zone → bronze", "dbt build --exclude-resource-type unit_test", "gold KPIs"):
+        assert re.search(rf"\[demo\] {re.escape(step)}.*: done in [\d.]+ s", out), step
