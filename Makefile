@@ -16,14 +16,17 @@ SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
+.PHONY: help setup setup-tests setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
 
 help: ## this list
 	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
 	@grep -h -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 20
 
-setup: ## venv + pinned packages + jars + the Spark class-data archive (idempotent, offline after the first time)
+setup: ## venv + pinned packages (uv) + jars, fetched at once (idempotent, offline after the first time)
 	@$(STEP) setup bash $(ROOT)/setup/setup.sh
+
+setup-tests: ## setup, plus the local Kafka broker's jars and the Spark class-data archive (make test, make bench)
+	@$(STEP) setup-tests bash $(ROOT)/setup/setup.sh tests
 
 setup-airflow: ## Airflow 3 for orchestration/dags in its own .venv-airflow (setup/airflow.lock; make test needs it)
 	@$(STEP) setup-airflow bash $(ROOT)/setup/setup_airflow.sh
@@ -66,7 +69,7 @@ kpis: setup ## print the gold tables, the quarantine counts and the conservation
 lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 
-test: setup setup-airflow ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delta, Kafka, dbt, Chromium)
+test: setup-tests setup-airflow ## everything CI runs: ruff, sqlfluff, then pytest (real Spark, Delta, Kafka, dbt, Chromium)
 	@$(STEP) "ruff check" bash -c '$(ENV) cd "$(ROOT)" && ruff check .'
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'
 	@$(STEP) "pytest" bash -c '$(ENV) python -m pytest $(PYTEST_ARGS)'
