@@ -15,6 +15,7 @@ EVENTS ?= 20000
 SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
+KPIS_ENGINE ?= auto
 
 .PHONY: help setup setup-tests setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
 
@@ -63,8 +64,8 @@ sample: setup ## a small deterministic bronze, then dbt build (work on models wi
 		  --landing-dir "$$LAKEHOUSE_DIR/sample/landing" --checkpoint-dir "$$LAKEHOUSE_DIR/checkpoints/sample"'
 	@$(STEP) "dbt build (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
 
-kpis: setup ## print the gold tables, the quarantine counts and the conservation check
-	@$(STEP) "gold KPIs" bash -c '$(ENV) python local_stack/show_kpis.py'
+kpis: setup ## print the gold tables, the quarantine counts and the conservation check (delta-rs, no JVM; KPIS_ENGINE=spark)
+	@$(STEP) "gold KPIs" bash -c '$(ENV) python local_stack/show_kpis.py --engine $(KPIS_ENGINE)'
 
 lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'

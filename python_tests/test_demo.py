@@ -1,6 +1,7 @@
 """`make demo`, the README's first command, in a throw-away lakehouse: the producer's events
 end in exactly one place each, counted as the producer says it sent them, in one Spark JVM and
-without the unit tests (a data run; `make test` runs them)."""
+without the unit tests (a data run; `make test` runs them). Then `make kpis`: delta-rs and
+DuckDB print what the demo's Spark printed, and both engines notice a lost row."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from python_tests.conftest import REPO_ROOT
 from python_tests.producer.producer_contract import QUARANTINE_REASONS
 
-pytestmark = [pytest.mark.spark, pytest.mark.dbt]
+MAKE = ["make", "--no-print-directory", "-C", str(REPO_ROOT)]
 
 
 def table_after(output: str, title: str) -> list[dict[str, str]]:
@@ -29,12 +30,31 @@ def table_after(output: str, title: str) -> list[dict[str, str]]:
     return rows
 
 
+def make(lakehouse, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*MAKE, *args], env=lakehouse.env, capture_output=True, text=True, timeout=900)
+
+
+def kpi_tables(output: str) -> str:
+    """The printed tables, from the first title to the counts table's end."""
+    start = output.index("== gold.sales_by_day")
+    end = output.index("+\n", output.index("|bronze_rows|")) + 1
+    end = output.index("+\n", end) + 1
+    return output[start:end]
+
+
+def test_make_kpis_without_tables_names_what_to_run(tmp_path):
+    from local_stack.env import project_env
+
+    result = subprocess.run([*MAKE, "kpis"], env=project_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert f"[kpis] ERROR: no sales_by_day, top_customers, product_performance, sales_simple, sales_quarantine, " \
+           f"bronze table in {tmp_path}: run `make demo`" in result.stderr
+
+
+@pytest.mark.spark
+@pytest.mark.dbt
 def test_make_demo_counts_every_event_once(lakehouse):
-    env = {**lakehouse.env, "LAKEHOUSE_DIR": str(lakehouse.root)}
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO_ROOT), "demo", "EVENTS=3000", "SEED=5", "DIRTY=0.03"],
-        env=env, capture_output=True, text=True, timeout=900,
-    )
+    result = make(lakehouse, "demo", "EVENTS=3000", "SEED=5", "DIRTY=0.03")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     out = result.stdout
     sent = json.loads(lakehouse.path("produced.json").read_text())
@@ -58,3 +78,21 @@ def test_make_demo_counts_every_event_once(lakehouse):
     assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", out), out[-3000:]
     for step in ("ingest: landing zone → bronze", "dbt build --exclude-resource-type unit_test", "gold KPIs"):
         assert re.search(rf"\[demo\] {re.escape(step)}.*: done in [\d.]+ s", out), step
+
+    # make kpis (delta-rs + DuckDB, no JVM) prints the very tables the demo's Spark printed
+    kpis = make(lakehouse, "kpis")
+    assert kpis.returncode == 0, kpis.stdout[-3000:] + kpis.stderr[-3000:]
+    assert "reading with Spark" not in kpis.stdout
+    assert kpi_tables(kpis.stdout) == kpi_tables(out)
+
+    # a quarantined row lost: both engines say the counts do not add up, and exit 1
+    from deltalake import DeltaTable
+
+    quarantine = DeltaTable(str(lakehouse.table_path("silver", "sales_quarantine")))
+    assert quarantine.delete("rejection_reason = 'malformed_json'").get("num_deleted_rows") == sent["malformed_json"]
+    for engine in ("delta-rs", "spark"):
+        broken = make(lakehouse, "kpis", f"KPIS_ENGINE={engine}")
+        assert broken.returncode != 0, engine
+        (counts,) = table_after(broken.stdout, "== pipeline counts")
+        assert counts["conserved"] == "false", (engine, counts)
+        assert counts["quarantine_rows"] == str(sent["quarantined"] - sent["malformed_json"]), (engine, counts)
