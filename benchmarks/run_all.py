@@ -1,6 +1,7 @@
 """`make bench`: every benchmark of the project, one Markdown report (artifacts/bench.md).
 
 Sections, each from its own script (run one alone to iterate):
+  loops_bench.py       first `make demo` on a fresh clone, a repeated `make demo`, `make kpis`
   producer_bench.py    producer events/s to files and to the local Kafka broker
   ingest_bench.py      landing, Capture and Kafka → bronze events/s at 1 M; event → bronze p50/p95
   dbt_bench.py         full refresh vs incremental at 1 M and 5 M; `dbt build -s sales_by_day+` on the sample
@@ -122,6 +123,8 @@ def stream_section(cycles: int, rate: int) -> str:
 
 def main() -> int:
     runs = {
+        "loops": lambda: section("Everyday loops (make demo, make kpis)", "loops_bench.py",
+                                 ["--events", "5000"] if QUICK else []),
         "producer": lambda: section("Producer", "producer_bench.py",
                                     ["--files-events", "200000", "--kafka-events", "100000"] if QUICK else []),
         "ingest": lambda: section("Streaming ingest", "ingest_bench.py", ["--events", "100000"] if QUICK else []),
