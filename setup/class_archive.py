@@ -6,10 +6,10 @@ dynamic class-data sharing archive (-XX:ArchiveClassesAtExit) and map them, pre-
 later JVMs (-XX:SharedArchiveFile): a `dbt build -s sales_by_day+` on the sample then takes
 ~5 s less.
 
-This script is the recording run, called by setup/setup.sh once per set of jars / pyspark /
-Java: in one JVM it ingests 2,000 sample events (the streaming job, available-now) and runs
-`dbt seed`, `dbt run` and the data tests of sales_by_day on them, in a throw-away lakehouse. It
-prints the JVM's pid; the JVM writes the archive when it exits, after this script ends.
+This script is the recording run, called by `setup/setup.sh tests` (`make setup-tests`) once
+per set of jars / pyspark / Java: in one JVM it ingests 2,000 sample events (the streaming
+job, available-now) and runs `dbt seed`, `dbt run` and the data tests of sales_by_day on them,
+in a throw-away lakehouse. It prints the JVM's pid; the JVM writes the archive when it exits, after this script ends.
 
 The archive is only a cache. A JVM whose class path or Java no longer matches it ignores it
 (-Xshare:auto, the default) and loads classes from the jars as before; bin/lakehouse-env

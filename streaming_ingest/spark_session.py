@@ -51,7 +51,7 @@ def size_settings() -> dict[str, str]:
 
 def java_options() -> str:
     """Extra JVM options of every local Spark JVM: LAKEHOUSE_JAVA_OPTS, which bin/lakehouse-env
-    sets to the class-data archive of `make setup` when there is one (setup/class_archive.py),
+    sets to the class-data archive of `make setup-tests` when there is one (setup/class_archive.py),
     and C1-only JIT in small-data mode."""
     options = os.environ.get("LAKEHOUSE_JAVA_OPTS", "").strip()
     return f"{options} {SMALL_DATA_JAVA_OPTIONS}".strip() if small_data() else options

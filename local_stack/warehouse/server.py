@@ -106,7 +106,7 @@ def server_command(settings: Settings, home: Path) -> list[str]:
     d = settings.lakehouse_dir
     jvm_options = (
         f"-Dderby.system.home={d} -Dlog4j2.configurationFile={settings.log4j},{EXTRA_LOG4J} -Duser.timezone=UTC "
-        # the class-data archive of `make setup` (bin/lakehouse-env), as for every local Spark JVM
+        # the class-data archive of `make setup-tests` (bin/lakehouse-env), as for every local Spark JVM
         + java_options()
     ).strip()
     conf = {

@@ -9,7 +9,7 @@ Settings (environment; bin/lakehouse-env sets the first four):
     LAKEHOUSE_DIR               the local lakehouse: metastore_db/, warehouse/, bronze/, logs/
     LAKEHOUSE_JARS              Delta jars, put on the driver class path
     LAKEHOUSE_LOG4J             the project's log4j2 config (setup/log4j2.properties)
-    LAKEHOUSE_JAVA_OPTS         extra JVM options: the class-data archive of `make setup`
+    LAKEHOUSE_JAVA_OPTS         extra JVM options: the class-data archive of `make setup-tests`
     WAREHOUSE_PORT              Thrift port on 127.0.0.1 (default 10000)
     WAREHOUSE_DRIVER_MEMORY     driver heap (default 1500m)
     WAREHOUSE_START_TIMEOUT     seconds to wait for the port to answer (default 180)
