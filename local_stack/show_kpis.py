@@ -142,24 +142,27 @@ def spark_runner(spark) -> Runner:
     return run
 
 
-def spark_names(lakehouse: Path) -> dict[str, str]:
+def spark_names() -> dict[str, str]:
     names = {name: f"{schema}.{table}" for name, (schema, table) in TABLES.items()}
-    names["bronze"] = f"delta.`{bronze_path(lakehouse)}`"
+    names["bronze"] = f"delta.`{bronze_path()}`"
     return names
 
 
 def print_kpis(spark, rows: int) -> bool:
     """The KPIs through a SparkSession on the lakehouse's metastore (make demo's)."""
-    return print_kpis_with(spark_runner(spark), spark_names(Path(lakehouse_dir())), rows)
+    return print_kpis_with(spark_runner(spark), spark_names(), rows)
 
 
-def bronze_path(lakehouse: Path) -> Path:
-    return Path(os.environ.get("BRONZE_PATH") or lakehouse / "bronze" / "sales_events")
+def bronze_path() -> Path:
+    """Where the streaming job writes bronze on this machine: its own default or BRONZE_PATH."""
+    from streaming_ingest.config import parse_args
+
+    return Path(parse_args([]).bronze_path)
 
 
 def table_path(lakehouse: Path, name: str) -> Path:
     if name == "bronze":
-        return bronze_path(lakehouse)
+        return bronze_path()
     schema, table = TABLES[name]
     return lakehouse / "warehouse" / f"{schema}.db" / table
 
