@@ -2,7 +2,7 @@
 # target (here and in make/*.mk). Every target sets itself up first (offline after the first
 # time) and prints what it does and how long it took.
 #
-# Variables: LAKEHOUSE_DIR (default .lakehouse), EVENTS (demo volume), SEED, DIRTY,
+# Variables: LAKEHOUSE_DIR (default .lakehouse), EVENTS (demo volume), SEED, DIRTY, FRESH,
 # PYTEST_ARGS (extra pytest arguments for make test / test-fast).
 
 SHELL := /bin/bash
@@ -16,6 +16,9 @@ SEED ?= 42
 DIRTY ?= 0.01
 PYTEST_ARGS ?=
 KPIS_ENGINE ?= auto
+FRESH ?=
+# the demo's events (make produce, make demo): deterministic for a SEED
+PRODUCE_ARGS = --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650
 
 .PHONY: help setup setup-tests setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
 
@@ -32,14 +35,12 @@ setup-tests: ## setup, plus the local Kafka broker's jars and the Spark class-da
 setup-airflow: ## Airflow 3 for orchestration/dags in its own .venv-airflow (setup/airflow.lock; make test needs it)
 	@$(STEP) setup-airflow bash $(ROOT)/setup/setup_airflow.sh
 
-demo: setup ## producer → bronze → silver → gold on the local default from an empty lakehouse, then the KPIs (one Spark JVM)
-	@$(STEP) "demo: reset local lakehouse" bash -c '$(ENV) rm -rf "$$LAKEHOUSE_DIR/landing" "$$LAKEHOUSE_DIR/bronze" "$$LAKEHOUSE_DIR/checkpoints" "$$LAKEHOUSE_DIR/warehouse" "$$LAKEHOUSE_DIR/metastore_db"'
-	@$(MAKE) --no-print-directory produce
-	@$(STEP) "demo: ingest → dbt build (no unit tests) → KPIs, one Spark JVM" bash -c '$(ENV) python -m local_stack.demo'
+demo: setup ## producer → bronze → silver → gold → KPIs in one Spark JVM; a repeat rebuilds only what changed (FRESH=1: from empty)
+	@$(STEP) "demo ($(EVENTS) events, seed $(SEED), dirty $(DIRTY))" bash -c '$(ENV) python -m local_stack.demo $(if $(FRESH),--fresh) -- $(PRODUCE_ARGS)'
 	@echo "[demo] done. Query the tables: make kpis, or bin/dbt show --inline 'select * from gold.sales_by_day'"
 
 produce: setup ## EVENTS events (default 20000; SEED, DIRTY) into the landing zone; what was sent in $LAKEHOUSE_DIR/produced.json
-	@$(STEP) "produce $(EVENTS) events (seed $(SEED), dirty $(DIRTY)) → landing zone" bash -c '$(ENV) python -m producer events --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650 --summary-json "$$LAKEHOUSE_DIR/produced.json"'
+	@$(STEP) "produce $(EVENTS) events (seed $(SEED), dirty $(DIRTY)) → landing zone" bash -c '$(ENV) python -m producer events $(PRODUCE_ARGS) --summary-json "$$LAKEHOUSE_DIR/produced.json"'
 
 ingest: setup ## landing zone → bronze (available-now)
 	@$(STEP) "ingest: landing zone → bronze (available-now)" bash -c '$(ENV) python -m streaming_ingest --source files --trigger available-now'

@@ -1,5 +1,6 @@
-"""A newcomer's everyday loops, timed: the first `make demo` on a fresh clone (setup included),
-a repeated `make demo`, and `make kpis`, each next to its goal.
+"""A newcomer's and an analyst's everyday loops, timed: the first `make demo` on a fresh clone
+(setup included), `make demo` repeated with nothing changed and after editing one gold model,
+`make demo FRESH=1` (from an empty lakehouse again), and `make kpis`, each next to its goal.
 
 The fresh clone is of this repository's HEAD (commit first: uncommitted changes are not in
 it), set up with an empty HOME, so uv's and Maven's download caches start empty as on a new
@@ -66,7 +67,11 @@ def main() -> int:
         env["HOME"] = str(home)
         events = f"EVENTS={args.events}"
         first, first_out, first_peak = timed_make(clone, env, "demo", events)
-        again, again_out, again_peak = timed_make(clone, env, "demo", events)
+        again, _, _ = timed_make(clone, env, "demo", events)
+        model = clone / "models" / "gold" / "sales_by_day.sql"
+        model.write_text(model.read_text() + "\n-- an analyst's edit\n")
+        edited, edited_out, _ = timed_make(clone, env, "demo", events)
+        fresh, fresh_out, fresh_peak = timed_make(clone, env, "demo", events, "FRESH=1")
         kpis, _, _ = timed_make(clone, env, "kpis")
         setup = step_seconds(first_out, "setup")
         rows = [
@@ -74,17 +79,26 @@ def main() -> int:
             "|---|---:|---|",
             f"| first `make demo` on a fresh clone, empty caches ({args.events:,} events): setup "
             f"{setup:.0f} s + demo {first - setup:.0f} s | {first:.0f} s | ≤ 240 s {mark(first, 240)} |",
-            f"| repeated `make demo` (from an empty lakehouse again) | {again:.0f} s | ≤ 75 s {mark(again, 75)} |",
-            f"| — of which `dbt build` (no unit tests) | {step_seconds_demo(again_out, 'dbt build'):.0f} s | |",
-            f"| — of which ingest (Spark start included) | {step_seconds_demo(again_out, 'ingest'):.0f} s | |",
+            f"| repeated `make demo`, nothing changed | {again:.1f} s | ≤ 75 s {mark(again, 75)} |",
+            f"| repeated `make demo` after editing `models/gold/sales_by_day.sql` (it and its tests "
+            f"rebuilt: {finished(edited_out)}) | {edited:.0f} s | ≤ 75 s {mark(edited, 75)} |",
+            f"| `make demo FRESH=1` (from an empty lakehouse again) | {fresh:.0f} s | |",
+            f"| — of which `dbt build` (no unit tests) | {step_seconds_demo(fresh_out, 'dbt build'):.0f} s | |",
+            f"| — of which ingest (Spark start included) | {step_seconds_demo(fresh_out, 'ingest'):.0f} s | |",
             f"| `make kpis` (delta-rs + DuckDB) | {kpis:.1f} s | ≤ 10 s {mark(kpis, 10)} |",
             f"| peak RSS: `make demo` (producer, then one process with its Spark JVM) "
-            f"| {gib(max(first_peak, again_peak))} | |",
+            f"| {gib(max(first_peak, fresh_peak))} | |",
         ]
         print("\n".join(rows))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def finished(output: str) -> str:
+    """What dbt's `Finished running ...` line says it ran."""
+    match = re.search(r"Finished running (.*) in \d+ hours", output)
+    return match.group(1) if match else "?"
 
 
 def step_seconds_demo(output: str, name: str) -> float:

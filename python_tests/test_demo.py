@@ -76,8 +76,30 @@ def test_make_demo_counts_every_event_once(lakehouse):
     (finished,) = re.findall(r"Finished running (.*) in \d+ hours", out)
     assert "data tests" in finished and "unit test" not in finished, finished
     assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", out), out[-3000:]
+    assert "[demo] from an empty lakehouse (no finished demo in this lakehouse)" in out
     for step in ("ingest: landing zone → bronze", "dbt build --exclude-resource-type unit_test", "gold KPIs"):
         assert re.search(rf"\[demo\] {re.escape(step)}.*: done in [\d.]+ s", out), step
+
+    # again: the same events and code, so nothing is rebuilt, no Spark starts, the same KPIs
+    again = make(lakehouse, "demo", "EVENTS=3000", "SEED=5", "DIRTY=0.03")
+    assert again.returncode == 0, again.stdout[-6000:] + again.stderr[-3000:]
+    assert "[demo] the lakehouse holds the last demo's events" in again.stdout
+    assert "Nothing to do" in again.stdout and "[ingest]" not in again.stdout
+    assert kpi_tables(again.stdout) == kpi_tables(out)
+
+    # an edited model (the last demo's manifest holds other SQL for it): that model and what is
+    # downstream are rebuilt from scratch and tested, nothing else
+    state = lakehouse.path("demo", "manifest.json")
+    manifest = json.loads(state.read_text())
+    manifest["nodes"]["model.retail_lakehouse.sales_by_day"]["raw_code"] += "\n-- before an edit"
+    state.write_text(json.dumps(manifest))
+    edited = make(lakehouse, "demo", "EVENTS=3000", "SEED=5", "DIRTY=0.03")
+    assert edited.returncode == 0, edited.stdout[-6000:] + edited.stderr[-3000:]
+    (finished,) = re.findall(r"Finished running (.*) in \d+ hours", edited.stdout)
+    assert "1 table model" in finished and "seed" not in finished and "incremental" not in finished, finished
+    assert "OK created sql table model gold.sales_by_day" in edited.stdout
+    assert "PASS star_sales_by_day_reconciles_with_fct_sales" in edited.stdout
+    assert kpi_tables(edited.stdout) == kpi_tables(out)
 
     # make kpis (delta-rs + DuckDB, no JVM) prints the very tables the demo's Spark printed
     kpis = make(lakehouse, "kpis")
@@ -96,3 +118,34 @@ def test_make_demo_counts_every_event_once(lakehouse):
         (counts,) = table_after(broken.stdout, "== pipeline counts")
         assert counts["conserved"] == "false", (engine, counts)
         assert counts["quarantine_rows"] == str(sent["quarantined"] - sent["malformed_json"]), (engine, counts)
+
+
+def test_a_demo_is_reused_only_for_the_same_events_code_and_bronze(tmp_path, monkeypatch):
+    from local_stack import demo
+
+    monkeypatch.setattr(demo, "bronze_version", lambda _lakehouse: 7)
+    events = ["--sink", "files", "--total", "100", "--seed", "1"]
+    assert demo.why_not_reuse(tmp_path, events) == "no finished demo in this lakehouse"
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "manifest.json").write_text("{}")
+    stamp = {"fingerprint": demo.fingerprint(events), "bronze_version": 7}
+    (tmp_path / "demo" / "stamp.json").write_text(json.dumps(stamp))
+    assert demo.why_not_reuse(tmp_path, events) is None
+    assert demo.fingerprint(events) != demo.fingerprint([*events[:-1], "2"])
+    assert "the events or the producer" in demo.why_not_reuse(tmp_path, [*events[:-1], "2"])
+    monkeypatch.setattr(demo, "bronze_version", lambda _lakehouse: 8)
+    assert demo.why_not_reuse(tmp_path, events) == "bronze changed since the last demo"
+
+
+def test_make_demo_fresh_passes_fresh_and_the_producer_arguments(tmp_path):
+    from local_stack.env import project_env
+
+    def recipe(*args: str) -> str:
+        result = subprocess.run([*MAKE, "-n", "demo", *args], env=project_env(tmp_path), capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        (line,) = [line for line in result.stdout.splitlines() if "-m local_stack.demo" in line]
+        return line
+
+    assert "local_stack.demo  -- --sink files --total 20000 --seed 42 --dirty 0.01 " in recipe()
+    assert "local_stack.demo --fresh -- --sink files --total 7 --seed 3 " in recipe("FRESH=1", "EVENTS=7", "SEED=3")
