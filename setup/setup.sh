@@ -100,7 +100,7 @@ ACT
 fi
 if ! grep -q 'LAKEHOUSE_JAVA_OPTS' "$VENV/bin/activate"; then
   cat >> "$VENV/bin/activate" <<ACT
-# retail lakehouse: the class-data archive of 'make setup', as in bin/lakehouse-env
+# retail lakehouse: the class-data archive of 'make setup-tests', as in bin/lakehouse-env
 if [ -z "\${LAKEHOUSE_JAVA_OPTS+set}" ] && [ -f "$DEPS/cds/spark.jsa" ]; then
   export LAKEHOUSE_JAVA_OPTS="-XX:SharedArchiveFile=$DEPS/cds/spark.jsa -Xlog:cds*=off -Xlog:class+path*=off"
 fi

@@ -32,7 +32,10 @@ SMALL_DATA_SPARK_SETTINGS = {  # key: (small-data value, Spark's default)
     "spark.sql.codegen.factoryMode": ("NO_CODEGEN", "FALLBACK"),
     "spark.sql.adaptive.enabled": ("false", "true"),
 }
-SMALL_DATA_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
+# C1 only makes HotSpot emulate a client VM, whose code cache is 48 MB instead of 240 MB: one
+# long JVM (make demo's ingest + dbt build) filled it ("Out of space in CodeCache for method
+# handle intrinsic"), so the tiered default size is kept.
+SMALL_DATA_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 
 
 def small_data() -> bool:
