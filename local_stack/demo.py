@@ -133,7 +133,7 @@ def from_empty(lakehouse: Path, produce_args: list[str], memory: str) -> bool:
     return dbt_build(lakehouse, NO_UNIT_TESTS)
 
 
-def print_kpis(lakehouse: Path) -> bool:
+def show_kpis(lakehouse: Path) -> bool:
     """With dbt's SparkSession when a step started one, else with delta-rs (no JVM)."""
     from local_stack.show_kpis import default_rows, print_kpis, print_kpis_delta_rs
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         if not dbt_build(lakehouse, ["--select", "state:modified+", "--state", str(lakehouse / "demo"),
                                      "--full-refresh", *NO_UNIT_TESTS]):
             return 1
-    if not print_kpis(lakehouse):
+    if not show_kpis(lakehouse):
         print("[demo] ERROR: the pipeline counts do not add up (conserved = false)", file=sys.stderr)
         return 1
     save_state(lakehouse, produce_args)  # only a demo that finished and adds up is reused
