@@ -36,7 +36,7 @@ def project_env(lakehouse_dir: str | Path, base: dict[str, str] | None = None, *
         }
     )
     env.setdefault("MALLOC_ARENA_MAX", "2")
-    if "LAKEHOUSE_JAVA_OPTS" not in env:
+    if "LAKEHOUSE_JAVA_OPTS" not in env and java_options():  # as bin/lakehouse-env: unset without an archive
         env["LAKEHOUSE_JAVA_OPTS"] = java_options()
     env.pop("DBT_TARGET", None)
     env.update(extra)
