@@ -16,6 +16,15 @@
   predicates known when the query is planned, and a scalar subquery is not, so without the
   literal every incremental run would read the whole upstream table — the history, not the
   new rows. Unit tests (fixtures, not tables) get the subquery alone.
+
+  The literal is the bound plus 1 ms (prunable_after). Delta keeps timestamp statistics in
+  milliseconds and, to stay safe, takes a file's maximum as 1 ms above its statistic, so a
+  bound at the exact watermark never skips the files of the newest load already taken —
+  after a full refresh or a backfill that is the whole history. One stream stamps each
+  micro-batch once (current_timestamp) and commits it before it stamps the next, and each dbt
+  run stamps its loaded_at once: no two loads are stamped within 1 ms of each other, so no
+  row lies between the bound and the literal. With a lookback (several writers) the bronze
+  literal is the exact bound: another writer's batch may be stamped anywhere.
 -#}
 {% macro bronze_increment_filter(column='ingestion_time') -%}
     {%- set bound -%}
@@ -26,7 +35,7 @@
         from {{ this }}
     )
     {%- set literal = watermark_literal(bound) %}
-    {%- if literal %} and {{ column }} > {{ literal }}{% endif %}
+    {%- if literal %} and {{ column }} > {{ prunable_after(literal) if var('bronze_lookback_minutes') | int == 0 else literal }}{% endif %}
 {%- endmacro %}
 
 {% macro loaded_after_filter(column='loaded_at') -%}
@@ -34,7 +43,12 @@
         select coalesce(max(loaded_at), timestamp '1970-01-01 00:00:00') from {{ this }}
     )
     {%- set literal = watermark_literal('max(loaded_at)') %}
-    {%- if literal %} and {{ column }} > {{ literal }}{% endif %}
+    {%- if literal %} and {{ column }} > {{ prunable_after(literal) }}{% endif %}
+{%- endmacro %}
+
+{#- A timestamp literal 1 ms after `literal`: see above. -#}
+{% macro prunable_after(literal) -%}
+    {{ literal }} + interval 1 millisecond
 {%- endmacro %}
 
 {#- `bound` (a timestamp aggregate over {{ this }}) as a timestamp literal, read with one

@@ -1,18 +1,39 @@
 -- sales_simple holds exactly the distinct valid transaction ids of bronze, and quarantine
 -- exactly the rejected bronze rows (compared as sets, both ways), up to silver_cutoff().
+-- In a build (data_tests_scope) only the newest silver load is compared: its rows against the
+-- bronze rows after the older loads (`since`), less the transaction ids an older load holds.
+{%- set load = silver_newest_load(ref('sales_simple'), ref('sales_quarantine')) %}
+{%- set newest = load and load.since %}
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
     where ingestion_time <= {{ silver_cutoff() }}
+    {%- if newest %}
+        and ingestion_time > {{ load.since }}
+    {%- endif %}
+
+),
+
+valid_ids as (
+
+    select distinct transaction_id from staged
+    where is_valid
 
 ),
 
 expected_ids as (
 
-    select distinct transaction_id from staged
-    where is_valid
+    select transaction_id from valid_ids
+    {%- if newest %}
+    except
+    -- held by an older load
+    select transaction_id
+    from {{ ref('sales_simple') }}
+    where loaded_at < {{ load.loaded_at }}
+        and transaction_id in (select valid_ids.transaction_id from valid_ids)
+    {%- endif %}
 
 ),
 
@@ -20,6 +41,9 @@ simple_ids as (
 
     select transaction_id from {{ ref('sales_simple') }}
     where ingestion_time <= {{ silver_cutoff() }}
+    {%- if newest %}
+        and loaded_at >= {{ load.loaded_at }}
+    {%- endif %}
 
 ),
 
@@ -40,6 +64,9 @@ quarantined as (
         rejection_reason
     from {{ ref('sales_quarantine') }}
     where ingestion_time <= {{ silver_cutoff() }}
+    {%- if newest %}
+        and loaded_at >= {{ load.loaded_at }}
+    {%- endif %}
 
 ),
 
