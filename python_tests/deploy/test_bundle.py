@@ -74,7 +74,7 @@ def test_every_resource_file_is_included_and_holds_at_most_one_job():
         content = load(path)
         assert set(content) == {"resources"}, f"{relative}: only `resources:` belongs in an included file"
         assert len(content["resources"].get("jobs") or {}) <= 1, f"{relative}: one job per file"
-    assert set(RESOURCES["jobs"]) == {"streaming_ingest_job", "dbt_job", "capture_backfill_job"}
+    assert set(RESOURCES["jobs"]) == {"streaming_ingest_job", "dbt_job", "capture_backfill_job", "dbt_full_sweep_job"}
 
 
 def test_every_variable_is_declared_described_and_used():

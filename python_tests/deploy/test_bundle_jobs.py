@@ -198,9 +198,9 @@ def test_backfill_job_without_an_archive_stops_naming_the_setting(monkeypatch, c
 # --- the dbt job ----------------------------------------------------------------------------
 
 
-def dbt_task() -> tuple[Path, dict, dict]:
+def dbt_task(key: str = "dbt_build") -> tuple[Path, dict, dict]:
     path, spec = RESOURCES["jobs"]["dbt_job"]
-    (task,) = spec["tasks"]
+    (task,) = [t for t in spec["tasks"] if t["task_key"] == key]
     clusters = {c["job_cluster_key"]: c["new_cluster"] for c in spec["job_clusters"]}
     return path, task, clusters[task["job_cluster_key"]]
 
@@ -287,8 +287,9 @@ def test_dbt_reads_the_bronze_table_the_streaming_job_writes():
     assert resolve(env["DBT_SCHEMA_PREFIX"], "prod") == ""
 
 
-def test_dbt_job_installs_the_locked_dbt_versions():
-    _, task, cluster = dbt_task()
+@pytest.mark.parametrize("key", ["dbt_build", "dbt_full_sweep"])
+def test_dbt_job_installs_the_locked_dbt_versions(key):
+    _, task, cluster = dbt_task(key)
     pins = lock_pins()
     packages = [lib["pypi"]["package"] for lib in task["libraries"]]
     assert {p.split("==")[0] for p in packages} == {"dbt-databricks", "dbt-core"}
@@ -296,6 +297,43 @@ def test_dbt_job_installs_the_locked_dbt_versions():
         name, version = package.split("==")
         assert pins[name] == version, f"{package}: setup/requirements.lock has {name}=={pins[name]}"
     assert cluster["num_workers"] == 0 and cluster["spark_conf"]["spark.databricks.cluster.profile"] == "singleNode"
+
+
+def test_the_hourly_build_tests_its_rows_and_the_nightly_run_sweeps_every_row_after_queueing():
+    """The hourly build's data tests read the rows it loaded (data_tests_scope: auto in
+    `dbt build`); a run with the job parameter full_sweep = "true" then runs `dbt test`, which
+    reads every row, and dbt_full_sweep_job starts such a run nightly. dbt_job's runs queue, so
+    the sweep never reads tables a build is rewriting."""
+    spec = job("dbt_job")
+    assert spec["max_concurrent_runs"] == 1 and spec["queue"] == {"enabled": True}
+    assert spec["parameters"] == [{"name": "full_sweep", "default": "false"}]
+    tasks = {t["task_key"]: t for t in spec["tasks"]}
+    assert list(tasks) == ["dbt_build", "full_sweep_requested", "dbt_full_sweep"]
+    assert tasks["full_sweep_requested"]["depends_on"] == [{"task_key": "dbt_build"}]
+    assert tasks["full_sweep_requested"]["condition_task"] == {
+        "op": "EQUAL_TO", "left": "{{job.parameters.full_sweep}}", "right": "true"}
+    sweep = tasks["dbt_full_sweep"]
+    assert sweep["depends_on"] == [{"task_key": "full_sweep_requested", "outcome": "true"}]
+    assert sweep["job_cluster_key"] == tasks["dbt_build"]["job_cluster_key"]
+    assert sweep["dbt_task"]["project_directory"] == tasks["dbt_build"]["dbt_task"]["project_directory"]
+    assert sweep["dbt_task"]["commands"] == ["dbt test --target databricks --exclude-resource-type unit_test"]
+    assert sweep["libraries"] == tasks["dbt_build"]["libraries"]
+    # `dbt test` reads every row under the project's default scope; `dbt build` the newest load
+    project = load(REPO_ROOT / "dbt_project.yml")
+    assert project["vars"]["data_tests_scope"] == "auto"
+    scope_macro = (REPO_ROOT / "macros" / "data_test_scope.sql").read_text()
+    assert "'newest_load' if flags.WHICH == 'build' else 'all'" in scope_macro
+
+    nightly = job("dbt_full_sweep_job")
+    assert nightly["schedule"]["quartz_cron_expression"] == "${var.dbt_full_sweep_schedule}"
+    assert len(resolve(nightly["schedule"]["quartz_cron_expression"]).split()) in (6, 7), "a Quartz expression"
+    assert nightly["schedule"]["pause_status"] == "PAUSED"
+    assert prod_override("dbt_full_sweep_job") == {"schedule": {"pause_status": "UNPAUSED"}}
+    assert nightly["email_notifications"] == {"on_failure": "${var.failure_emails}"}
+    (trigger,) = nightly["tasks"]
+    assert trigger["run_job_task"] == {"job_id": "${resources.jobs.dbt_job.id}",
+                                       "job_parameters": {"full_sweep": "true"}}
+    assert set(trigger["run_job_task"]["job_parameters"]) <= {p["name"] for p in spec["parameters"]}
 
 
 def test_the_typed_bundle_models_are_the_locked_version():
