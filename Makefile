@@ -20,7 +20,7 @@ FRESH ?=
 # the demo's events (make produce, make demo): deterministic for a SEED
 PRODUCE_ARGS = --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650
 
-.PHONY: help setup setup-tests setup-airflow demo test test-fast ingest backfill produce build seed sample kpis lint clean clean-all
+.PHONY: help setup setup-tests setup-airflow demo test test-fast test-data ingest backfill produce build seed sample kpis lint clean clean-all
 
 help: ## this list
 	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
@@ -53,6 +53,9 @@ seed: setup ## dbt seed (local target)
 
 build: setup ## dbt build on the local target (seeds, models, unit and data tests)
 	@$(STEP) "dbt build (local: seeds, models, tests)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt build'
+
+test-data: setup ## every data test over every row of the local lakehouse: the full sweep (a build tests only the rows it loaded)
+	@$(STEP) "dbt test: every data test, every row (local)" bash -c '$(ENV) cd "$$LAKEHOUSE_DIR" && dbt test --exclude-resource-type unit_test --vars "{data_tests_scope: all}"'
 
 sample: setup ## a small deterministic bronze, then dbt build (work on models without a stream)
 	@$(STEP) "sample: 2,000 deterministic events → bronze (idempotent)" bash -c '$(ENV) \

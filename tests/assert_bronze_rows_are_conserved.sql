@@ -8,15 +8,15 @@
 -- a first build and `dbt test`.
 {%- set load = silver_newest_load(ref('sales_simple'), ref('sales_quarantine')) %}
 {%- set newest = load and load.since %}
+{%- set after_older_loads = ('and ingestion_time > ' ~ load.since) if newest else '' %}
+{%- set in_newest_load = ('and loaded_at >= ' ~ load.loaded_at) if newest else '' %}
+{%- set loaded_at = load.loaded_at if newest else "timestamp '1970-01-01 00:00:00'" %}
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
-    where ingestion_time <= {{ silver_cutoff() }}
-    {%- if newest %}
-        and ingestion_time > {{ load.since }}
-    {%- endif %}
+    where ingestion_time <= {{ silver_cutoff() }} {{ after_older_loads }}
 
 ),
 
@@ -24,10 +24,7 @@ bronze as (
 
     select count(*) as bronze_rows
     from {{ source('bronze', 'sales_events') }}
-    where ingestion_time <= {{ silver_cutoff() }}
-    {%- if newest %}
-        and ingestion_time > {{ load.since }}
-    {%- endif %}
+    where ingestion_time <= {{ silver_cutoff() }} {{ after_older_loads }}
 
 ),
 
@@ -44,7 +41,7 @@ seen_before as (
     {%- if newest %}
     select distinct transaction_id
     from {{ ref('sales_simple') }}
-    where loaded_at < {{ load.loaded_at }}
+    where loaded_at < {{ loaded_at }}
         and transaction_id in (select valid.transaction_id from valid)
     {%- else %}
     select cast(null as string) as transaction_id
@@ -55,8 +52,9 @@ seen_before as (
 
 duplicates as (
 
-    select count(*) - count(distinct case when seen_before.transaction_id is null then valid.transaction_id end)
-        as duplicate_rows
+    select
+        count(*) - count(distinct case when seen_before.transaction_id is null then valid.transaction_id end)
+            as duplicate_rows
     from valid
     left join seen_before
         on valid.transaction_id = seen_before.transaction_id
@@ -67,10 +65,7 @@ simple as (
 
     select count(*) as simple_rows
     from {{ ref('sales_simple') }}
-    where ingestion_time <= {{ silver_cutoff() }}
-    {%- if newest %}
-        and loaded_at >= {{ load.loaded_at }}
-    {%- endif %}
+    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
 
 ),
 
@@ -78,10 +73,7 @@ quarantine as (
 
     select count(*) as quarantine_rows
     from {{ ref('sales_quarantine') }}
-    where ingestion_time <= {{ silver_cutoff() }}
-    {%- if newest %}
-        and loaded_at >= {{ load.loaded_at }}
-    {%- endif %}
+    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
 
 ),
 
