@@ -3,10 +3,12 @@
 
     all          every row of every table (a full sweep: `make test-data`, the bundle's nightly
                  dbt_full_sweep job, any `dbt test`);
-    newest_load  in a table loaded incrementally (it has a loaded_at column), only the rows of
-                 its newest load: those with its greatest loaded_at, that is the rows the last
-                 run added or rewrote. The history was tested by the runs that loaded it. Tables
-                 rebuilt whole on every run (gold marts, dimensions, seeds) are read whole;
+    newest_load  each test reads what the meta test_scope of its model or source names
+                 (test_scope below): on an incremental table, only the rows of its newest load
+                 (its greatest loaded_at: the rows the last run added or rewrote; the history
+                 was tested by the runs that loaded it), on bronze and staging the rows silver
+                 has not taken yet. Tables rebuilt whole on every run (gold marts, dimensions,
+                 seeds) have no test_scope and are read whole;
     auto         (default) newest_load in `dbt build`, all elsewhere.
 
   A full refresh writes one loaded_at everywhere, so its build tests every row either way. The
@@ -14,8 +16,8 @@
   loads by their statistics; that is how a test's cost follows the new data, not the history.
 
   dbt wraps the `model` argument of every generic test in get_where_subquery(); this override
-  adds the bound to the test's own `where` config (kept as dbt applies it). Singular tests
-  call newest_load_predicate() themselves where they can be limited.
+  adds the bound to the test's own `where` config (kept as dbt applies it). The singular
+  consistency tests limit themselves with silver_newest_load() (below).
 -#}
 {% macro data_tests_scope() -%}
     {%- set scope = var('data_tests_scope', 'auto') -%}
@@ -88,7 +90,8 @@
 {%- endmacro %}
 
 {#- The newest ingestion_time both silver tables have taken from bronze (the lesser of their
-    maxima), as a string; none when either is missing or empty. Read without ref(): a test on
+    maxima; least() skips an empty one), as a string; none when either table is missing or
+    both are empty. Read without ref(): a test on
     bronze runs before the silver models and must not depend on them. -#}
 {% macro silver_bronze_watermark() -%}
     {%- set maxima = [] -%}
