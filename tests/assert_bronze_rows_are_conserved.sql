@@ -7,16 +7,12 @@
 -- transaction_id an older load holds is a duplicate. Everything is checked in a full refresh,
 -- a first build and `dbt test`.
 {%- set load = silver_newest_load(ref('sales_simple'), ref('sales_quarantine')) %}
-{%- set newest = load and load.since %}
-{%- set after_older_loads = ('and ingestion_time > ' ~ load.since) if newest else '' %}
-{%- set in_newest_load = ('and loaded_at >= ' ~ load.loaded_at) if newest else '' %}
-{%- set loaded_at = load.loaded_at if newest else "timestamp '1970-01-01 00:00:00'" %}
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ after_older_loads }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.after_older_loads }}
 
 ),
 
@@ -24,7 +20,7 @@ bronze as (
 
     select count(*) as bronze_rows
     from {{ source('bronze', 'sales_events') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ after_older_loads }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.after_older_loads }}
 
 ),
 
@@ -38,10 +34,10 @@ valid as (
 seen_before as (
 
     -- the valid transaction ids here that an older load already holds
-    {%- if newest %}
+    {%- if load.limited %}
     select distinct transaction_id
     from {{ ref('sales_simple') }}
-    where loaded_at < {{ loaded_at }}
+    where loaded_at < {{ load.loaded_at }}
         and transaction_id in (select valid.transaction_id from valid)
     {%- else %}
     select cast(null as string) as transaction_id
@@ -65,7 +61,7 @@ simple as (
 
     select count(*) as simple_rows
     from {{ ref('sales_simple') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.in_newest_load }}
 
 ),
 
@@ -73,7 +69,7 @@ quarantine as (
 
     select count(*) as quarantine_rows
     from {{ ref('sales_quarantine') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.in_newest_load }}
 
 ),
 

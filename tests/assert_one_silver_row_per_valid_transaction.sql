@@ -3,16 +3,12 @@
 -- In a build (data_tests_scope) only the newest silver load is compared: its rows against the
 -- bronze rows after the older loads (`since`), less the transaction ids an older load holds.
 {%- set load = silver_newest_load(ref('sales_simple'), ref('sales_quarantine')) %}
-{%- set newest = load and load.since %}
-{%- set after_older_loads = ('and ingestion_time > ' ~ load.since) if newest else '' %}
-{%- set in_newest_load = ('and loaded_at >= ' ~ load.loaded_at) if newest else '' %}
-{%- set loaded_at = load.loaded_at if newest else "timestamp '1970-01-01 00:00:00'" %}
 with
 
 staged as (
 
     select * from {{ ref('stg_bronze__sales_events') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ after_older_loads }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.after_older_loads }}
 
 ),
 
@@ -26,12 +22,12 @@ valid_ids as (
 expected_ids as (
 
     select transaction_id from valid_ids
-    {%- if newest %}
+    {%- if load.limited %}
     except
     -- held by an older load
     select transaction_id
     from {{ ref('sales_simple') }}
-    where loaded_at < {{ loaded_at }}
+    where loaded_at < {{ load.loaded_at }}
         and transaction_id in (select valid_ids.transaction_id from valid_ids)
     {%- endif %}
 
@@ -40,7 +36,7 @@ expected_ids as (
 simple_ids as (
 
     select transaction_id from {{ ref('sales_simple') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.in_newest_load }}
 
 ),
 
@@ -60,7 +56,7 @@ quarantined as (
         record_id,
         rejection_reason
     from {{ ref('sales_quarantine') }}
-    where ingestion_time <= {{ silver_cutoff() }} {{ in_newest_load }}
+    where ingestion_time <= {{ silver_cutoff() }} {{ load.in_newest_load }}
 
 ),
 
