@@ -20,7 +20,7 @@ FRESH ?=
 # the demo's events (make produce, make demo): deterministic for a SEED
 PRODUCE_ARGS = --sink files --total $(EVENTS) --seed $(SEED) --dirty $(DIRTY) --start 2026-11-14T08:00:00Z --sim-rate 0.05 --future-days 3650
 
-.PHONY: help setup setup-tests setup-airflow demo test test-fast test-data ingest backfill produce build seed sample kpis lint clean clean-all
+.PHONY: help setup setup-tests setup-airflow demo test test-fast test-data ingest backfill produce build seed sample kpis health lint clean clean-all
 
 help: ## this list
 	@echo "make <verb>   (variables: LAKEHOUSE_DIR, EVENTS, SEED, DIRTY, PYTEST_ARGS; see docs/running-locally.md)"
@@ -70,6 +70,9 @@ sample: setup ## a small deterministic bronze, then dbt build (work on models wi
 
 kpis: setup ## print the gold tables, the quarantine counts and the conservation check (delta-rs, no JVM; KPIS_ENGINE=spark)
 	@$(STEP) "gold KPIs" bash -c '$(ENV) python local_stack/show_kpis.py --engine $(KPIS_ENGINE)'
+
+health: setup ## the pipeline's alerts over the audit tables (stale data, quarantine share, conservation, failing test, stream lag); exit 1 when one fires
+	@$(STEP) "pipeline health" bash -c '$(ENV) python local_stack/health.py $(HEALTH_ARGS)'
 
 lint: setup ## sqlfluff lint of models/, tests/ and analyses/ (and ruff, below)
 	@$(STEP) "sqlfluff lint" bash -c '$(ENV) sqlfluff lint models tests analyses'

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = local_spark("dashboard", lakehouse_dir=base)
     try:
-        data = read_dashboard_data(spark, top=args.top)
+        data = read_dashboard_data(spark, top=args.top, lakehouse=base)
     finally:
         spark.stop()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,64 @@ def _freshness(data: DashboardData) -> str:
     )
 
 
+def share(value) -> str:
+    return "–" if value is None else f"{float(value) * 100:.1f} %"
+
+
+def _health(data: DashboardData) -> str:
+    """Alerts, recent builds, quarantine by reason per build, test runs, stream batches."""
+    firing = [a for a in data.alerts if a.firing]
+    latest = data.builds[0] if data.builds else None
+    cards = "".join([
+        _card("Alerts firing", count(len(firing)) if data.alerts else "–",
+              ", ".join(a.alert for a in firing) or ("none" if data.alerts else "no audit yet"), kpi="alerts_firing",
+              css="stale" if firing else ""),
+        _card("Last build conserved", "–" if latest is None else "yes" if latest["conserved"] else "NO",
+              "bronze = sales + duplicates + quarantine", kpi="last_build_conserved",
+              css="stale" if latest is not None and not latest["conserved"] else ""),
+        _card("Last build quarantine", share(latest["quarantine_share"]) if latest else "–",
+              "share of its bronze rows", kpi="last_build_quarantine_share"),
+    ])
+    alerts = _table(
+        "alerts", [("alert", False), ("state", False), ("detail", False)],
+        [[a.alert, "n/a" if a.firing is None else "FIRING" if a.firing else "ok", a.detail] for a in data.alerts],
+    )
+    builds = _table(
+        "builds",
+        [("build started", False), ("bronze rows", True), ("sales", True), ("duplicates", True),
+         ("quarantined", True), ("share", True), ("conserved", False)],
+        [[timestamp(b["run_started_at"]), count(b["bronze_rows_added"]), count(b["sales_added"]),
+          count(b["duplicates_dropped"]), count(b["quarantined_rows"]), share(b["quarantine_share"]),
+          "yes" if b["conserved"] else "NO"] for b in data.builds],
+    )
+    reasons = _table(
+        "quarantine-by-build",
+        [("build started", False), ("reason", False), ("rows", True), ("share of the build", True)],
+        [[timestamp(r["run_started_at"]), r["rejection_reason"], count(r["quarantined_rows"]),
+          share(r["quarantined_rows"] / r["bronze_rows_added"]) if r["bronze_rows_added"] else "–"]
+         for r in data.quarantine_by_build],
+    )
+    tests = _table(
+        "test-history",
+        [("invocation started", False), ("command", False), ("pass", True), ("warn", True), ("fail", True),
+         ("error", True), ("skipped", True)],
+        [[timestamp(t["run_started_at"]), t["command"], count(t["passed"]), count(t["warned"]), count(t["failed"]),
+          count(t["errored"]), count(t["skipped"])] for t in data.test_history],
+    )
+    batches = _table(
+        "stream-batches",
+        [("batch", True), ("ended", False), ("rows", True), ("seconds", True), ("offsets behind", True),
+         ("files outstanding", True)],
+        [[str(b["batch_id"]), timestamp(b["ended_at"]), count(b["rows"]), f"{b['write_seconds']:.1f}",
+          count(b["offsets_behind_latest"]), count(b["files_outstanding"])] for b in data.stream_batches],
+    )
+    return (f'<div class="cards">{cards}</div>{alerts}'
+            f"<h3>Builds (audit.audit_pipeline_health)</h3>{builds}"
+            f"<h3>Quarantine by reason per build</h3>{reasons}"
+            f"<h3>Test runs (audit.audit_dbt_node_results)</h3>{tests}"
+            f"<h3>Stream micro-batches</h3>{batches}")
+
+
 def render(data: DashboardData, title: str = "Retail sales — KPI dashboard") -> str:
     """The whole page as a string."""
     transactions = data.transactions
@@ -200,6 +258,7 @@ Definitions of every figure: <code>make docs</code>.</p></header>
 <section id="customers"><h2>Top customers</h2><div class="grid2">{customers}{customers_table}</div></section>
 <section id="products"><h2>Top products</h2><div class="grid2">{products}{margin}</div>{products_table}</section>
 <section id="quarantine"><h2>Quarantine</h2><div class="grid2">{quarantine}{quarantine_table}</div></section>
+<section id="health"><h2>Pipeline health</h2>{_health(data)}</section>
 </main>
 <footer>Self-contained: no scripts, fonts or images are fetched. Amounts in USD; dates are UTC sales dates.</footer>
 </body></html>

@@ -1,8 +1,10 @@
 """What the KPI dashboard reads, as plain Python values (the page is rendered from these).
 
 Everything comes from the dbt `local` target's tables through its metastore, with one
-SparkSession: the gold marts, the quarantine (counts by reason) and, for freshness, the
-newest timestamps in silver and bronze. `TABLES_READ` is the list the `kpi_dashboard`
+SparkSession: the gold marts, the quarantine (counts by reason), for freshness the newest
+timestamps in silver and bronze, and for the health section the audit tables (recent builds,
+quarantine by reason per build, test results per invocation), the streaming job's metrics
+(read by path) and the alerts of `make health` (local_stack/health.py), evaluated as it does. `TABLES_READ` is the list the `kpi_dashboard`
 exposure in models/exposures.yml must match (a test checks).
 """
 
@@ -19,7 +21,51 @@ TABLES_READ = (
     "silver.sales_quarantine",
     "silver.sales_simple",
     "bronze.sales_events",
+    "audit.audit_pipeline_health",
+    "audit.audit_quarantine_by_reason",
+    "audit.audit_dbt_node_results",
 )
+
+# the health section: the newest builds, invocations and batches
+RECENT = 20
+
+BUILDS = """
+select invocation_id, run_started_at, bronze_rows_added, sales_added, duplicates_dropped, quarantined_rows,
+       quarantine_share, conserved
+from audit.audit_pipeline_health
+order by window_end desc
+limit {recent}
+"""
+
+QUARANTINE_BY_BUILD = """
+select health.run_started_at, reasons.rejection_reason, reasons.quarantined_rows, health.bronze_rows_added
+from audit.audit_quarantine_by_reason as reasons
+inner join (
+    select invocation_id, run_started_at, bronze_rows_added from audit.audit_pipeline_health
+    order by window_end desc limit {recent}
+) as health
+    on reasons.invocation_id = health.invocation_id
+order by health.run_started_at desc, reasons.quarantined_rows desc, reasons.rejection_reason
+"""
+
+TEST_HISTORY = """
+select invocation_id, max(run_started_at) as run_started_at, max(command) as command,
+       count_if(status = 'pass') as passed, count_if(status = 'warn') as warned,
+       count_if(status = 'fail') as failed, count_if(status = 'error') as errored,
+       count_if(status = 'skipped') as skipped
+from audit.audit_dbt_node_results
+where resource_type in ('test', 'unit_test')
+group by invocation_id
+order by run_started_at desc
+limit {recent}
+"""
+
+STREAM_BATCHES = """
+select batch_id, ended_at, rows, write_seconds, offsets_behind_latest, files_outstanding, replayed
+from {stream_batches}
+order by ended_at desc
+limit {recent}
+"""
 
 SALES_BY_DAY = """
 select sales_date, channel_id, channel_name, region, transactions, units, total_amount
@@ -81,6 +127,12 @@ class DashboardData:
     top_margin_products: list[dict] = field(default_factory=list)
     quarantine: list[tuple[str, int]] = field(default_factory=list)
     freshness: dict = field(default_factory=dict)
+    # the health section (empty lists: no audit table yet)
+    builds: list[dict] = field(default_factory=list)
+    quarantine_by_build: list[dict] = field(default_factory=list)
+    test_history: list[dict] = field(default_factory=list)
+    stream_batches: list[dict] = field(default_factory=list)
+    alerts: list = field(default_factory=list)  # local_stack.health.Result
 
     @property
     def revenue(self) -> Decimal:
@@ -107,11 +159,27 @@ class DashboardData:
         return {name: sorted(days.items()) for name, days in sorted(totals.items())}
 
 
-def read_dashboard_data(spark, top: int = 10, now: dt.datetime | None = None) -> DashboardData:
-    """Run the dashboard's queries (small results: they are collected to the driver)."""
+def read_dashboard_data(spark, top: int = 10, now: dt.datetime | None = None,
+                        lakehouse: str | None = None) -> DashboardData:
+    """Run the dashboard's queries (small results: they are collected to the driver). The
+    health section reads the audit tables that exist (none before the first build) and the
+    stream metrics under `lakehouse` (by path, where the streaming job writes them)."""
+    from pathlib import Path
 
-    def rows(sql: str) -> list[dict]:
-        return [row.asDict() for row in spark.sql(sql.format(top=int(top))).collect()]
+    from local_stack import health
+
+    def rows(sql: str, **names: str) -> list[dict]:
+        return [row.asDict() for row in spark.sql(sql.format(top=int(top), recent=RECENT, **names)).collect()]
+
+    audited = spark.catalog.tableExists("audit.audit_pipeline_health") and spark.catalog.tableExists(
+        "audit.audit_dbt_node_results")
+    names, missing = health.local_names(Path(lakehouse), "") if lakehouse else ({}, {"stream_batches"})
+    alerts = []
+    if audited and lakehouse:
+        settings = health.settings_from(health.parse_args([]))
+        alerts = health.evaluate(lambda sql: [tuple(r) for r in spark.sql(sql).collect()],
+                                 {**names, "health": "audit.audit_pipeline_health",
+                                  "node_results": "audit.audit_dbt_node_results"}, settings, missing)
 
     return DashboardData(
         generated_at=now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
@@ -121,4 +189,9 @@ def read_dashboard_data(spark, top: int = 10, now: dt.datetime | None = None) ->
         top_margin_products=rows(TOP_MARGIN_PRODUCTS),
         quarantine=[(r["rejection_reason"], r["row_count"]) for r in rows(QUARANTINE)],
         freshness=rows(FRESHNESS)[0],
+        builds=rows(BUILDS) if audited else [],
+        quarantine_by_build=rows(QUARANTINE_BY_BUILD) if audited else [],
+        test_history=rows(TEST_HISTORY) if audited else [],
+        stream_batches=rows(STREAM_BATCHES, **names) if "stream_batches" not in missing else [],
+        alerts=alerts,
     )

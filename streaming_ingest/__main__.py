@@ -118,6 +118,7 @@ def run(config: IngestConfig) -> int:
     query = None
     error: str | None = None
     try:
+        from streaming_ingest.metrics import BatchMetrics
         from streaming_ingest.sinks import ensure_bronze_table, start_bronze_query
         from streaming_ingest.sources import read_source
 
@@ -131,7 +132,10 @@ def run(config: IngestConfig) -> int:
         )
         spark.streams.addListener(listener)
         ensure_bronze_table(spark, config)
-        query = start_bronze_query(read_source(spark, config), config)
+        metrics = BatchMetrics(config, listener.latest)
+        if metrics.ensure_table(spark):
+            print(f"[ingest] stream metrics → {metrics.table}", flush=True)
+        query = start_bronze_query(read_source(spark, config), config, metrics)
         while query.isActive:
             if stop.signal:
                 stop_after_current_batch(query)

@@ -88,6 +88,8 @@ class IngestConfig:
     # sink
     bronze_path: str = DEFAULTS["bronze_path"]
     bronze_table: str = DEFAULTS["bronze_table"]
+    metrics_path: str = DEFAULTS["metrics_path"]
+    metrics_table: str = DEFAULTS["metrics_table"]
     checkpoint_dir: str = DEFAULTS["checkpoint_dir"]
     # trigger
     trigger: str = DEFAULTS["trigger"]
@@ -149,8 +151,16 @@ class IngestConfig:
         if not self.checkpoint_dir:
             raise ConfigError("--checkpoint-dir (CHECKPOINT_DIR) is required")
         _check_writable("--checkpoint-dir", self.checkpoint_dir)
+        if self.metrics_table and not re.fullmatch(r"`?\w+`?(\.`?\w+`?){0,2}", self.metrics_table):
+            raise ConfigError(
+                f"--metrics-table must be [catalog.]schema.table or table (got {self.metrics_table!r})"
+            )
+        if self.metrics_table and self.metrics_path:
+            raise ConfigError("--metrics-path and --metrics-table are alternatives: give one")
         if self.bronze_path:
             _check_writable("--bronze-path", self.bronze_path)
+        if self.metrics_path:
+            _check_writable("--metrics-path", self.metrics_path)
         if self.progress_log:
             _check_writable("--progress-log", str(Path(self.progress_log.removeprefix("file:")).parent))
         return self
@@ -334,6 +344,11 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         if not bronze_path and not args.bronze_table:
             bronze_path = f"{base}/bronze/sales_events"
         checkpoint = checkpoint or f"{base}/checkpoints/bronze_sales_events_{args.source}"
+    metrics_path = args.metrics_path
+    if not metrics_path and not args.metrics_table and not args.databricks:
+        metrics_path = f"{base}/audit/stream_batches"
+    if metrics_path.lower() == "off":
+        metrics_path = ""
     return IngestConfig(
         source=args.source,
         landing_dir=args.landing_dir or f"{base}/landing/sales",
@@ -353,6 +368,8 @@ def parse_args(argv: list[str] | None = None) -> IngestConfig:
         databricks=args.databricks,
         bronze_path=bronze_path,
         bronze_table=args.bronze_table,
+        metrics_path=metrics_path,
+        metrics_table=args.metrics_table,
         checkpoint_dir=checkpoint,
         trigger=args.trigger,
         trigger_interval=args.trigger_interval,

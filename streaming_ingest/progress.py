@@ -18,6 +18,8 @@ from typing import TextIO
 
 from pyspark.sql.streaming import StreamingQueryListener
 
+from streaming_ingest.metrics import LatestProgress
+
 
 def describe_progress(progress: dict) -> str:
     """`batch 3: 1200 rows, 950 rows/s, 1.3 s, lag max 42 / avg 18.5 offsets behind latest`."""
@@ -75,6 +77,7 @@ class ProgressPrinter(StreamingQueryListener):
         self.batches = 0
         self.rows = 0
         self.last_batch_id: int | None = None
+        self.latest = LatestProgress()  # the batch function's source lag (streaming_ingest/metrics.py)
         self.terminated = False
         self._seen = threading.Condition()
 
@@ -84,6 +87,7 @@ class ProgressPrinter(StreamingQueryListener):
     def onQueryProgress(self, event) -> None:  # noqa: N802
         progress = progress_dict(event.progress)
         rows = int(progress.get("numInputRows") or 0)
+        self.latest.set(progress)
         print(f"[ingest] {describe_progress(progress)}", file=self.out, flush=True)
         if self.progress_log:
             with open(self.progress_log.removeprefix("file:"), "a", encoding="utf-8") as log:

@@ -16,6 +16,7 @@ silver drops and counts those rows as duplicates.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Callable
 
@@ -25,6 +26,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from streaming_ingest.bronze import BRONZE_SCHEMA, to_bronze
 from streaming_ingest.config import IngestConfig
+from streaming_ingest.metrics import BatchMetrics, batch_marker
 
 # The bronze table's layout, the same in the job's CREATE and dbt's (macros/register_bronze.sql;
 # python_tests/streaming/test_bronze_schema.py creates both and compares them).
@@ -132,36 +134,43 @@ def add_positions(batch: DataFrame) -> DataFrame:
     return batch.withColumn("source_position", F.monotonically_increasing_id())
 
 
-def batch_writer(config: IngestConfig) -> Callable[[DataFrame, int], None]:
+def batch_writer(config: IngestConfig, metrics: BatchMetrics | None = None) -> Callable[[DataFrame, int], None]:
+    """The foreachBatch function: bronze's write, then (when on) the batch's metrics row."""
     query_ids: list[str] = []  # the checkpoint's query id, read by this query's first batch
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
+        started = dt.datetime.now(dt.timezone.utc)
         if not query_ids:
             query_ids.append(checkpoint_query_id(batch.sparkSession, config.checkpoint_dir))
         query_id = query_ids[0]
         bronze = to_bronze(
             add_positions(batch), source_kind=config.source, checkpoint_id=query_id.replace("-", "")[:CHECKPOINT_ID_DIGITS]
         )
+        writer_name = writer_id(config, query_id)
         writer = (
             bronze.write.format("delta")
             .mode("append")
-            .option("txnAppId", writer_id(config, query_id))
+            .option("txnAppId", writer_name)
             .option("txnVersion", batch_id)
+            .option("userMetadata", batch_marker(writer_name, batch_id, started.isoformat()))
         )
         if config.bronze_table:
             writer.saveAsTable(quote_table_name(config.bronze_table))
         else:
             writer.save(config.bronze_path)
+        if metrics is not None:
+            metrics.record(batch.sparkSession, bronze_table(config), writer_name, query_id, batch_id,
+                           started, dt.datetime.now(dt.timezone.utc))
 
     return write_batch
 
 
-def start_bronze_query(raw: DataFrame, config: IngestConfig) -> StreamingQuery:
+def start_bronze_query(raw: DataFrame, config: IngestConfig, metrics: BatchMetrics | None = None) -> StreamingQuery:
     """Start the streaming query from raw messages to bronze."""
     writer = (
         raw.writeStream.queryName(config.query_name)
         .option("checkpointLocation", config.checkpoint_dir)
-        .foreachBatch(batch_writer(config))
+        .foreachBatch(batch_writer(config, metrics))
     )
     if config.trigger == "available-now":
         writer = writer.trigger(availableNow=True)

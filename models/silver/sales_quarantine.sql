@@ -6,7 +6,12 @@
     )
 }}
 
+{%- do ref('sales_simple') %}
 {#-
+  Built after sales_simple (the ref above makes it a parent; it is not read): then the newest
+  ingestion_time in sales_simple is bronze both silver tables have processed, which the
+  consistency tests and the audit's pipeline health count up to (macros/consistency.sql silver_cutoff).
+
   Every bronze row that breaks a contract rule, with the first failing rule as its reason.
   Incremental runs append the new bronze rows' failures; rows a lookback re-reads are
   recognised by record_id and skipped, so appending never doubles a row.

@@ -78,7 +78,7 @@ def test_an_empty_lakehouse_renders_placeholders_not_errors():
                           freshness=dict(newest_sale_at=None, silver_ingested_at=None, loaded_at=None,
                                          bronze_ingested_at=None, bronze_rows=0))
     html = render(empty)
-    assert html.count("No data yet") == 10  # six charts and four tables
+    assert html.count("No data yet") == 15  # six charts, four tables and the health section's five
     assert 'class="card stale"' in html  # no bronze at all is stale
 
 
@@ -144,3 +144,42 @@ def test_dashboard_renders_its_charts_with_the_datasets_figures(browser, dashboa
     assert len(products) == 4  # revenue and gross margin for both products
 
     save_screenshot(browser, artifacts / "dashboard.png", full_page=True)
+
+
+@pytest.mark.spark
+@pytest.mark.dbt
+@pytest.mark.browser
+def test_dashboard_health_section_holds_the_builds_audit(browser, dashboard_file, stage_a, artifacts):
+    """STAGE_A's one build, as the audit tables recorded it: 30 bronze rows = 7 sales + 2
+    duplicates + 21 quarantined; its reasons; its test results; the ingest's one batch."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(1400, 1000)
+    browser.get(dashboard_file.as_uri())
+
+    def table(name: str) -> list[list[str]]:
+        return browser.execute_script(
+            "return [...document.querySelectorAll(`table[data-table='${arguments[0]}'] tbody tr`)]"
+            ".map(r => [...r.cells].map(c => c.textContent))", name)
+
+    def kpi(key: str) -> str:
+        return browser.find_element(By.CSS_SELECTOR, f'[data-kpi="{key}"] .value').text
+
+    built = {r["unique_id"]: r for r in stage_a.build_results["results"]}
+    assert [row[1:] for row in table("builds")] == [["30", "7", "2", "21", "70.0 %", "yes"]]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", table("builds")[0][0])
+    assert {row[1]: (row[2], row[3]) for row in table("quarantine-by-build")} == {
+        reason: (str(n), f"{n / 30 * 100:.1f} %") for reason, n in REASONS_A.items()}
+    tests = [r for r in built.values() if r["unique_id"].split(".")[0] in ("test", "unit_test")]
+    by_status = {status: sum(1 for r in tests if r["status"] == status) for status in ("pass", "warn", "fail", "error")}
+    assert [row[1:6] for row in table("test-history")] == [
+        ["build", str(by_status["pass"]), str(by_status["warn"]), "0", "0"]]
+    assert by_status["warn"] == 3  # the relationships of the unknown store, channel and customer ids
+    assert [row[2] for row in table("stream-batches")] == ["30"]  # the one ingest batch
+    alerts = {row[0]: row[1] for row in table("alerts")}
+    # the hand-made batch is 70 % dirty: above the 5 % default; nothing else is wrong
+    assert {k: alerts[k] for k in ("quarantine_share", "conservation_mismatch", "failing_test", "stream_lag")} == {
+        "quarantine_share": "FIRING", "conservation_mismatch": "ok", "failing_test": "ok", "stream_lag": "ok"}
+    assert kpi("last_build_conserved") == "yes" and kpi("last_build_quarantine_share") == "70.0 %"
+    browser.execute_script("document.getElementById('health').scrollIntoView()")
+    save_screenshot(browser, artifacts / "dashboard-health.png")

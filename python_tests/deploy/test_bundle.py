@@ -127,7 +127,8 @@ def test_secrets_come_from_the_secret_scope_variable():
 
 def test_prod_deploys_one_copy_whoever_deploys_it():
     prod = BUNDLE["targets"]["prod"]
-    assert set(prod) == {"mode", "workspace", "run_as", "permissions", "resources"}
+    assert set(prod) == {"mode", "workspace", "run_as", "variables", "permissions", "resources"}
+    assert prod["variables"] == {"health_alert_pause_status": "UNPAUSED"}  # alerts run in prod only
     # production mode wants an explicit root path (validate_target_mode.go); it must not depend
     # on the deploying user (two people = two streams on one checkpoint), nor be in
     # /Workspace/Shared (every user could change the code the principal runs).

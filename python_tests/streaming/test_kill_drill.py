@@ -108,17 +108,20 @@ def kill_in_batch(job: IngestJob, checkpoint: Path, bronze: Path, batch: int, ro
     return not in_checkpoint, f"run {round_no} killed in batch {batch} {where}"
 
 
-def job_setup(mode: str, bootstrap: str, topic: str, tmp_path: Path) -> tuple[Path, list[str], tuple[str, ...]]:
-    """(bronze table path, job flags, command) for the job run locally or as a cluster task."""
+def job_setup(mode: str, bootstrap: str, topic: str, tmp_path: Path) -> tuple[Path, Path, list[str], tuple[str, ...]]:
+    """(bronze table path, stream metrics table path, job flags, command) for the job run
+    locally or as a cluster task."""
     checkpoint = tmp_path / "checkpoint"
     if mode == "path":
-        bronze = tmp_path / "bronze"
-        return bronze, ingest_args(bootstrap, topic, bronze, checkpoint), ("-m", "streaming_ingest")
+        bronze, metrics = tmp_path / "bronze", tmp_path / "stream_batches"
+        args = ingest_args(bootstrap, topic, bronze, checkpoint, "--metrics-path", str(metrics))
+        return bronze, metrics, args, ("-m", "streaming_ingest")
     metastore, schema = tmp_path / "cluster", "bronze_drill"
     args = ["--source", "kafka", "--bootstrap-servers", bootstrap, "--topic", topic,
-            "--bronze-table", f"spark_catalog.{schema}.sales_events", "--checkpoint-dir", str(checkpoint)]
+            "--bronze-table", f"spark_catalog.{schema}.sales_events", "--checkpoint-dir", str(checkpoint),
+            "--metrics-table", f"spark_catalog.{schema}.stream_batches"]
     command = ("-m", "python_tests.streaming.cluster_task", str(metastore), schema)
-    return metastore / schema / "sales_events", args, command
+    return metastore / schema / "sales_events", metastore / schema / "stream_batches", args, command
 
 
 @pytest.mark.parametrize("mode", ["path", "databricks"])
@@ -127,7 +130,7 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(mode, spark, kaf
     topic = f"kill-drill-{uuid.uuid4().hex[:8]}"
     create_topic(kafka_broker.bootstrap, topic)
     checkpoint = tmp_path / "checkpoint"
-    bronze, args, command = job_setup(mode, kafka_broker.bootstrap, topic, tmp_path)
+    bronze, metrics, args, command = job_setup(mode, kafka_broker.bootstrap, topic, tmp_path)
     streaming = [*args, "--trigger", "processing-time", "--trigger-interval", TRIGGER,
                  "--max-offsets-per-trigger", MAX_OFFSETS_PER_TRIGGER]
     delta_log = DeltaLogWatcher(bronze)
@@ -184,6 +187,15 @@ def test_kill_9_mid_batch_three_times_loses_and_doubles_nothing(mode, spark, kaf
     assert len({r.record_id for r in rows}) == len(delivered)
     assert batch_files(checkpoint, "offsets") == batch_files(checkpoint, "commits")
     assert mid_batch == 3, report
+    # the stream metrics: one row per batch bronze holds, each counting that batch's rows once
+    # (a replayed batch's row, written by whichever attempt got there, counts the first commit)
+    batches = spark.read.format("delta").load(str(metrics)).collect()
+    keys = [(b.query_id, b.batch_id) for b in batches]
+    assert len(keys) == len(set(keys)), f"a batch has two metrics rows: {sorted(keys)}"
+    assert {b.batch_id for b in batches} == delta_txn_versions(bronze)
+    assert sum(b.rows for b in batches) == len(rows)
+    assert all(b.rows is not None and b.bronze_version is not None and b.replayed is not None for b in batches)
+    assert {b.lag_from_batch_id is None for b in batches} == {True, False}  # null only after a (re)start
     # nothing of any run is left: no driver, no JVM
     assert [pid for job in jobs for pid in processes_with_marker(job.marker)] == []
 
