@@ -82,18 +82,23 @@
 {%- endmacro %}
 
 {#- This invocation's window in audit_pipeline_health, as two timestamp literals
-    (window_start, window_end), or none when it has no row there (parsing, a unit test). -#}
+    (window_start, window_end), or none when it has no row there (parsing, a unit test, compile or docs generate). -#}
 {% macro audit_build_window(health) -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set value = run_query(
-        "select concat(cast(window_start as string), '|', cast(window_end as string)) from " ~ health
-        ~ " where invocation_id = " ~ build_invocation_id()).columns[0].values()[0] -%}
-    {%- if value is none -%}
+    {#- `dbt compile` / `docs generate` before the first build: no table yet -#}
+    {%- if load_relation(health) is none -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set bounds = value.split('|') -%}
+    {%- set values = run_query(
+        "select concat(cast(window_start as string), '|', cast(window_end as string)) from " ~ health
+        ~ " where invocation_id = " ~ build_invocation_id()).columns[0].values() -%}
+    {#- another command than the build that wrote the row (compile, docs generate): no row -#}
+    {%- if values | length == 0 or values[0] is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set bounds = values[0].split('|') -%}
     {{- return(["timestamp '" ~ bounds[0] ~ "'", "timestamp '" ~ bounds[1] ~ "'"]) -}}
 {%- endmacro %}
 

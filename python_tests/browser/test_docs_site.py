@@ -18,7 +18,8 @@ PROJECT = "retail_lakehouse"
 SOURCE = f"source.{PROJECT}.bronze.sales_events"
 SILVER = [f"model.{PROJECT}.{name}" for name in ("sales_simple", "sales_quarantine", "sales_enriched")]
 GOLD = [f"model.{PROJECT}.{name}" for name in ("sales_by_day", "top_customers", "product_performance")]
-EXPOSURES = [f"exposure.{PROJECT}.{name}" for name in ("kpi_dashboard", "power_bi_sales_report")]
+EXPOSURES = [f"exposure.{PROJECT}.{name}"
+             for name in ("kpi_dashboard", "databricks_dashboard", "power_bi_sales_report")]
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,20 @@ def test_the_dashboard_exposure_lists_exactly_what_the_dashboard_reads(manifest)
         node = manifest["nodes"].get(unique_id) or manifest["sources"][unique_id]
         read.add(f"{node['schema']}.{node.get('identifier') or node.get('alias') or node['name']}")
     assert read == set(TABLES_READ)
+
+
+def test_the_databricks_dashboard_exposure_lists_exactly_what_its_datasets_read(manifest):
+    from dashboard import lakeview
+
+    read_by_datasets = set()
+    names = lakeview.Names(lambda schema, table: read_by_datasets.add(f"{schema}.{table}") or f"{schema}.{table}",
+                           "stream_metrics")
+    lakeview.definition(names, lakeview.BUNDLE_SETTINGS)
+    exposure = manifest["exposures"][f"exposure.{PROJECT}.databricks_dashboard"]
+    read = {f"{manifest['nodes'][u]['schema']}.{manifest['nodes'][u]['alias']}" for u in exposure["depends_on"]["nodes"]}
+    # the stream metrics are the streaming job's table, not a dbt node
+    assert read == read_by_datasets
+    assert len(read) == 6
 
 
 def test_the_power_bi_exposure_reads_the_star_schema_and_the_marts_all_gold_with_contracts(manifest):

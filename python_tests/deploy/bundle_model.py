@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 from databricks.bundles.alerts import Alert
+from databricks.bundles.dashboards import Dashboard
 from databricks.bundles.jobs import Job
 from databricks.bundles.schemas import Schema
 from databricks.bundles.volumes import Volume
@@ -31,7 +32,7 @@ WORKSPACE = {
     "bundle.target": "dev",
 }
 SERVICE_PRINCIPAL = "6f1c1e52-3a0b-4d8e-9c1f-2b7a5d4e8f90"  # an application id, given at deploy
-TYPED_MODELS = {"jobs": Job, "schemas": Schema, "volumes": Volume, "alerts": Alert}
+TYPED_MODELS = {"jobs": Job, "schemas": Schema, "volumes": Volume, "alerts": Alert, "dashboards": Dashboard}
 # the CLI maps the top-level permission levels onto each job (apply_bundle_permissions.go)
 JOB_LEVEL_OF_BUNDLE_LEVEL = {"CAN_MANAGE": "CAN_MANAGE", "CAN_VIEW": "CAN_VIEW", "CAN_RUN": "CAN_MANAGE_RUN"}
 # sequences the CLI merges by key when a target overrides a resource (others are appended)
