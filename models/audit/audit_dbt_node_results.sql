@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        full_refresh=false,
-        on_schema_change='fail',
-    )
-}}
-
 {#-
   One row per dbt invocation and node. The rows are written by the on-run-end hook
   (macros/audit.sql record_node_results); this model only creates the table with its columns,

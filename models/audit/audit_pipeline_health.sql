@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        full_refresh=false,
-        on_schema_change='fail',
-    )
-}}
-
 {#-
   One row per build of this model: what the bronze rows since the previous row became.
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        full_refresh=false,
-        on_schema_change='fail',
-    )
-}}
-
 {#-
   One row per build and rejection reason: the sales_quarantine rows of that build's window in
   audit_pipeline_health (a reason with no row in a window has no row here).
