@@ -7,7 +7,7 @@
 - `retail_lakehouse_local`: the same pipeline on the local twin, one task per step:
   landing zone → bronze (the streaming job, available-now), the seeds, then `dbt build` of
   the staging and silver models with their tests, then of gold (intermediate, marts, star) with
-  theirs. A task per model (astronomer-cosmos' way) would start one Spark JVM per model on
+  theirs and the audit models (the run's health row). A task per model (astronomer-cosmos' way) would start one Spark JVM per model on
   the local target and run them one at a time (its embedded metastore admits one JVM), so
   the local DAG runs dbt by layer: three dbt commands, each model's data tests right after it
   inside `dbt build`, and a failing test stops the layers after it.
@@ -87,8 +87,9 @@ with lakehouse_dag("retail_lakehouse_local",
         "dbt_build_silver", f"dbt build --select staging silver {NO_UNIT_TESTS} {LAYER_TESTS}",
         "Staging and silver models (sales_simple, sales_quarantine, sales_enriched) and their tests.")
     gold = local_step(
-        "dbt_build_gold", f"dbt build --select gold {NO_UNIT_TESTS} {LAYER_TESTS}",
-        "Gold: intermediate aggregates, the KPI marts, the star; their tests and the cross-layer ones.")
+        "dbt_build_gold", f"dbt build --select gold audit {NO_UNIT_TESTS} {LAYER_TESTS}",
+        "Gold: intermediate aggregates, the KPI marts, the star; their tests and the cross-layer ones; "
+        "then the build's audit rows (models/audit: conservation, quarantine by reason).")
     ingest >> seed >> silver >> gold
 
 
