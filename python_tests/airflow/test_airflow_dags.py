@@ -85,7 +85,7 @@ def test_the_local_dag_runs_the_pipeline_and_gives_what_make_build_gives(spark, 
     built = {r["unique_id"] for r in stage_a.build_results["results"]
              if r["unique_id"].split(".")[0] in ("seed", "model", "test")}  # not the unit tests, not the hooks
     steps = []
-    for selection in (["resource_type:seed"], ["staging", "silver"], ["gold"]):
+    for selection in (["resource_type:seed"], ["staging", "silver"], ["gold", "audit"]):  # the DAG's three steps
         listed = lakehouse.dbt("ls", "--select", *selection, "--exclude", "resource_type:unit_test",
                                "--indirect-selection", "buildable", "--resource-types", "seed", "model", "test",
                                "--output", "json", "--quiet")
