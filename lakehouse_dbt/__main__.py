@@ -5,9 +5,10 @@ import sys
 from lakehouse_dbt import honour_profile_ansi_mode
 
 if __name__ == "__main__":
-    from streaming_ingest.spark_session import small_data
+    from streaming_ingest.spark_session import local_bronze_path, settle_small_data, small_data
 
     small_data()  # a bad LAKEHOUSE_SMALL_DATA stops here, naming it (profiles.yml reads it too)
+    settle_small_data(local_bronze_path())  # unset: small-data mode while bronze is small
     honour_profile_ansi_mode()
     from dbt.cli.main import cli
 

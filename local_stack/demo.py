@@ -20,7 +20,8 @@ full one (python_tests/dbt), so this prints what a demo from empty would.
 
 The exit status is the first failing step's (1), or 1 when the counts do not add up, else 0.
 Settings: LAKEHOUSE_DIR, LAKEHOUSE_DBT_THREADS (default 2 here: two models or tests at once on
-two cores), LAKEHOUSE_DRIVER_MEMORY (default 2g, the dbt profile's), KPI_ROWS.
+two cores), LAKEHOUSE_DRIVER_MEMORY (default 2g, the dbt profile's), LAKEHOUSE_SMALL_DATA (unset:
+on for at most 100,000 events, as bin/dbt decides it from bronze's size), KPI_ROWS.
 
 Usage: python -m local_stack.demo [--fresh] -- PRODUCER_ARGS...     (make demo [FRESH=1])
 """
@@ -89,6 +90,23 @@ def save_state(lakehouse: Path, produce_args: list[str]) -> None:
     shutil.copy(target / "manifest.json", state / "manifest.json")
     stamp = {"fingerprint": fingerprint(produce_args), "bronze_version": bronze_version(lakehouse)}
     (state / "stamp.json").write_text(json.dumps(stamp, indent=2) + "\n")
+
+
+def choose_small_data(lakehouse: Path, produce_args: list[str], from_empty: bool) -> None:
+    """LAKEHOUSE_SMALL_DATA unset: small-data mode for a small demo, as bin/dbt chooses it from
+    bronze's size (streaming_ingest/spark_session.py); from empty, bronze is yet to be written,
+    so the events the producer is about to send decide."""
+    from streaming_ingest.spark_session import (
+        SMALL_DATA_AUTO_MAX_EVENTS, SMALL_DATA_VARIABLE, local_bronze_path, settle_small_data, small_data,
+    )
+
+    small_data()  # a bad value stops here, naming it
+    if from_empty and not os.environ.get(SMALL_DATA_VARIABLE, "").strip():
+        total = int(produce_args[produce_args.index("--total") + 1]) if "--total" in produce_args else None
+        small = total is not None and total <= SMALL_DATA_AUTO_MAX_EVENTS
+        os.environ[SMALL_DATA_VARIABLE] = "1" if small else "0"
+    settle_small_data(local_bronze_path())
+    log(f"small-data mode {'on' if small_data() else 'off'} ({SMALL_DATA_VARIABLE}={os.environ[SMALL_DATA_VARIABLE]})")
 
 
 def timed(name: str, started: float) -> None:
@@ -173,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
 
     reason = "--fresh" if args.fresh else why_not_reuse(lakehouse, produce_args)
+    choose_small_data(lakehouse, produce_args, from_empty=bool(reason))
     if reason:
         log(f"from an empty lakehouse ({reason})")
         if not from_empty(lakehouse, produce_args, memory):

@@ -69,7 +69,7 @@ def project_env(lakehouse_dir: Path, **extra: str) -> dict[str, str]:
     from local_stack.env import project_env as environment
 
     # two dbt threads in the one local SparkSession: independent data tests overlap (the
-    # profile's default is one, for laptops' memory; the SQL is the same)
+    # profile's default too; kept explicit so a changed default does not change the suite)
     return environment(lakehouse_dir, **{"LAKEHOUSE_DBT_THREADS": "2", **extra})
 
 

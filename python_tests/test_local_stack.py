@@ -4,6 +4,7 @@ Python project environment is bin/lakehouse-env's; nothing imports the old `scri
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -70,6 +71,29 @@ def test_small_data_mode_gives_the_three_jvms_the_same_settings(tmp_path, monkey
         for option in SMALL_DATA_JAVA_OPTIONS.split():
             assert options.split().count(option) == (1 if mode == "1" else 0), options
         assert "-Xshare:auto" in options.split()
+
+
+def test_dbt_picks_small_data_mode_from_bronzes_size_unless_told(tmp_path, monkeypatch):
+    """Unset, dbt's mode follows bronze's data files (the log and other files do not count);
+    an explicit 0 or 1 wins whatever the size."""
+    from streaming_ingest.spark_session import SMALL_DATA_AUTO_MAX_BYTES, bronze_data_bytes, settle_small_data
+
+    bronze = tmp_path / "bronze"
+    (bronze / "_delta_log").mkdir(parents=True)
+    (bronze / "_delta_log" / "00000000000000000000.json").write_bytes(b"x" * (SMALL_DATA_AUTO_MAX_BYTES + 1))
+    (bronze / "ingest_date=2026-11-14").mkdir()
+    data = bronze / "ingest_date=2026-11-14" / "part-00000.snappy.parquet"
+    data.write_bytes(b"x" * SMALL_DATA_AUTO_MAX_BYTES)
+    assert bronze_data_bytes(bronze) == SMALL_DATA_AUTO_MAX_BYTES
+    cases = [("", bronze, True), ("", tmp_path / "none-yet", True), ("0", bronze, False)]
+    for value, path, expected in cases:
+        monkeypatch.setenv("LAKEHOUSE_SMALL_DATA", value)
+        assert settle_small_data(path) is expected
+        assert os.environ["LAKEHOUSE_SMALL_DATA"] == ("1" if expected else "0")
+    (bronze / "part-00001.snappy.parquet").write_bytes(b"x")  # one byte over the limit
+    for value, expected in [("", False), ("1", True)]:
+        monkeypatch.setenv("LAKEHOUSE_SMALL_DATA", value)
+        assert settle_small_data(bronze) is expected
 
 
 def test_a_bad_small_data_value_stops_naming_the_setting(monkeypatch):

@@ -9,6 +9,7 @@ blanks around) are NULL, any other cell is cast to its declared type.
 from __future__ import annotations
 
 import csv
+import shutil
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
@@ -78,3 +79,49 @@ def test_local_seeds_are_loaded_by_sparks_csv_reader(stage_a: BuiltLakehouse):
         compiled = next(stage_a.path("target", "run").rglob(f"seeds/{name}.csv")).read_text()
         assert f"from __dbt_seed_csv_{name}" in compiled, compiled[:400]
         assert status[f"seed.retail_lakehouse.{name}"] == "success"
+
+
+def seed_messages(lakehouse) -> dict[str, str]:
+    return {r["unique_id"].split(".")[-1]: r["message"] for r in lakehouse.run_results()["results"]
+            if r["unique_id"].startswith("seed.")}
+
+
+@pytest.mark.spark
+@pytest.mark.dbt
+def test_an_unchanged_seed_is_not_reloaded_and_a_changed_one_is(spark, lakehouse, tmp_path):
+    """A seed whose CSV and config are those of its last load is left as it is (an incremental
+    build writes no seed); an edited CSV is reloaded, alone; --full-refresh reloads them all."""
+    project = tmp_path / "project"  # a copy: this test edits a CSV
+    for name in ("models", "seeds", "macros", "tests", "analyses", "docs"):
+        shutil.copytree(REPO_ROOT / name, project / name)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(REPO_ROOT / name, project / name)
+    lakehouse.env.update(DBT_PROJECT_DIR=str(project), DBT_PROFILES_DIR=str(project))
+    rows = {seed["name"]: sum(csv_rows(seed["name"], seed["config"]["column_types"]).values()) for seed in SEEDS}
+    stores = lakehouse.table_path("reference", "stores")
+
+    def store_name(store_id: str) -> str:
+        return spark.read.format("delta").load(stores).where(f"store_id = '{store_id}'").first()["store_name"]
+
+    with lakehouse.warm_dbt():
+        lakehouse.dbt("seed")
+        assert seed_messages(lakehouse) == {name: f"INSERT {count}" for name, count in rows.items()}
+        first_version = spark.sql(f"describe history delta.`{stores}`").agg({"version": "max"}).first()[0]
+
+        lakehouse.dbt("seed")
+        assert seed_messages(lakehouse) == {name: "UNCHANGED" for name in rows}
+        assert spark.sql(f"describe history delta.`{stores}`").agg({"version": "max"}).first()[0] == first_version
+
+        csv_path = project / "seeds" / "stores.csv"
+        original = csv_path.read_text()
+        assert store_name("S001") == "Hartford Commons" and "S001,Hartford Commons," in original
+        csv_path.write_text(original.replace("S001,Hartford Commons,", "S001,Renamed Commons,"))
+        lakehouse.dbt("seed")
+        assert seed_messages(lakehouse) == {name: f"INSERT {rows[name]}" if name == "stores" else "UNCHANGED"
+                                            for name in rows}
+        assert store_name("S001") == "Renamed Commons"
+
+        lakehouse.dbt("seed", "--full-refresh")
+        assert seed_messages(lakehouse) == {name: f"CREATE {count}" for name, count in rows.items()}
+    types = {seed["name"]: seed["config"]["column_types"] for seed in SEEDS}
+    assert table_rows(spark, lakehouse, "products", types["products"]) == csv_rows("products", types["products"])
