@@ -92,7 +92,7 @@ def save_state(lakehouse: Path, produce_args: list[str]) -> None:
     (state / "stamp.json").write_text(json.dumps(stamp, indent=2) + "\n")
 
 
-def choose_small_data(lakehouse: Path, produce_args: list[str], from_empty: bool) -> None:
+def choose_small_data(produce_args: list[str], from_empty: bool) -> None:
     """LAKEHOUSE_SMALL_DATA unset: small-data mode for a small demo, as bin/dbt chooses it from
     bronze's size (streaming_ingest/spark_session.py); from empty, bronze is yet to be written,
     so the events the producer is about to send decide."""
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
 
     reason = "--fresh" if args.fresh else why_not_reuse(lakehouse, produce_args)
-    choose_small_data(lakehouse, produce_args, from_empty=bool(reason))
+    choose_small_data(produce_args, from_empty=bool(reason))
     if reason:
         log(f"from an empty lakehouse ({reason})")
         if not from_empty(lakehouse, produce_args, memory):
