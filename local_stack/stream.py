@@ -132,6 +132,9 @@ def main() -> int:
     from lakehouse_dbt import honour_profile_ansi_mode
 
     honour_profile_ansi_mode()  # ANSI mode on, as bin/dbt runs dbt (lakehouse_dbt)
+    # one dbt thread here unless told: the whole stack's memory budget (stream + dbt + producer,
+    # ≤ 6 GB) was measured with one; the profile's default of two is for one-shot commands
+    os.environ.setdefault("LAKEHOUSE_DBT_THREADS", "1")
     dbt = dbtRunner()
     log("dbt seed (once)")
     if not dbt.invoke(["seed", "--quiet"]).success:
