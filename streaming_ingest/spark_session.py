@@ -82,8 +82,9 @@ def settle_small_data(bronze_path: str | Path) -> bool:
 
 def local_bronze_path() -> str:
     """The local bronze table's path, as the streaming job and dbt's register_bronze resolve it."""
-    lakehouse = os.environ.get("LAKEHOUSE_DIR", str(REPO_ROOT / ".lakehouse"))
-    return os.environ.get("BRONZE_PATH", "").strip() or f"{lakehouse}/bronze/sales_events"
+    from streaming_ingest.config import lakehouse_dir
+
+    return os.environ.get("BRONZE_PATH", "").strip() or f"{lakehouse_dir()}/bronze/sales_events"
 
 
 def size_settings() -> dict[str, str]:

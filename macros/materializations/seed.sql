@@ -23,10 +23,7 @@
     {%- set result = dbt.materialization_seed_default() -%}
     {%- if fingerprint -%}
         {%- call statement('seed_fingerprint') -%}
-            alter table {{ this }} set tblproperties (
-                'retail_lakehouse.seed.fingerprint' = '{{ fingerprint }}',
-                'retail_lakehouse.seed.loaded_by' = '{{ invocation_id }}'
-            )
+            alter table {{ this }} set tblproperties ('retail_lakehouse.seed.fingerprint' = '{{ fingerprint }}')
         {%- endcall -%}
     {%- endif -%}
     {{- return(result) -}}
@@ -42,7 +39,7 @@
     {{- return(local_md5(checksum.get('checksum') ~ '|' ~ tojson(seed.get('config', {}), sort_keys=true))) -}}
 {%- endmacro %}
 
-{#- A seed table's property retail_lakehouse.seed.<name> (fingerprint, loaded_by), or none. -#}
+{#- A seed table's property retail_lakehouse.seed.<name>, or none. -#}
 {% macro seed_loaded_property(relation, name) -%}
     {%- set key = 'retail_lakehouse.seed.' ~ name -%}
     {%- set table = run_query("show tblproperties " ~ relation ~ " ('" ~ key ~ "')") -%}
