@@ -33,8 +33,11 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set relation = audit_node_results_relation() -%}
-    {%- do run_query('create schema if not exists ' ~ relation.without_identifier()) -%}
-    {%- do run_query('create table if not exists ' ~ relation ~ ' using delta as ' ~ audit_node_results_select()) -%}
+    {#- two fewer queries per invocation once the table exists (the cache knows it) -#}
+    {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+        {%- do run_query('create schema if not exists ' ~ relation.without_identifier()) -%}
+        {%- do run_query('create table if not exists ' ~ relation ~ ' using delta as ' ~ audit_node_results_select()) -%}
+    {%- endif -%}
     {%- set rows = [] -%}
     {%- set names = namespace(list=[]) -%}
     {%- for result in results -%}
