@@ -14,6 +14,8 @@
   A full refresh writes one loaded_at everywhere, so its build tests every row either way. The
   bound is read with one query and inlined as a literal, so Delta skips the files of older
   loads by their statistics; that is how a test's cost follows the new data, not the history.
+  Each bound is read once per invocation (invocation_scalar): the 15 tests of sales_simple
+  share one read of its newest loaded_at instead of scanning the column 15 times.
 
   dbt wraps the `model` argument of every generic test in get_where_subquery(); this override
   adds the bound to the test's own `where` config (kept as dbt applies it). The singular
@@ -37,9 +39,28 @@
     {%- if not execute or data_tests_scope() != 'newest_load' -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set value = run_query(
-        "select cast(max(" ~ column ~ ") as string) from " ~ relation).columns[0].values()[0] -%}
+    {%- set value = invocation_scalar("select cast(max(" ~ column ~ ") as string) from " ~ relation) -%}
     {{- return(column ~ " >= timestamp '" ~ value ~ "'" if value is not none else none) -}}
+{%- endmacro %}
+
+{#-
+  The first value of `sql`, queried once per dbt invocation and kept in the invocation's
+  graph (one dict shared by every node of the invocation; a new invocation starts empty). Only
+  for bounds the data tests read, which do not change while the tests that read them run:
+  a scoped test runs after its model (and silver_bronze_watermark's readers, the tests on
+  bronze and staging, before silver is written). Should dbt ever hand each node its own copy
+  of the graph, every test queries again: slower, the same result.
+-#}
+{% macro invocation_scalar(sql) -%}
+    {%- set cache = graph.get('lakehouse_invocation_scalars') -%}
+    {%- if cache is none or cache.get('invocation_id') != invocation_id -%}
+        {%- set cache = {'invocation_id': invocation_id, 'values': {}} -%}
+        {%- do graph.update({'lakehouse_invocation_scalars': cache}) -%}
+    {%- endif -%}
+    {%- if sql not in cache['values'] -%}
+        {%- do cache['values'].update({sql: run_query(sql).columns[0].values()[0]}) -%}
+    {%- endif -%}
+    {{- return(cache['values'][sql]) -}}
 {%- endmacro %}
 
 {#- The rows of `relation` a generic test reads, as a predicate (none: every row), from the
@@ -104,8 +125,7 @@
         {%- endif -%}
         {%- do maxima.append("(select max(ingestion_time) from " ~ relation ~ ")") -%}
     {%- endfor -%}
-    {%- set value = run_query("select cast(least(" ~ maxima | join(", ") ~ ") as string)").columns[0].values()[0] -%}
-    {{- return(value) -}}
+    {{- return(invocation_scalar("select cast(least(" ~ maxima | join(", ") ~ ") as string)")) -}}
 {%- endmacro %}
 
 {% macro get_where_subquery(relation) -%}
@@ -145,19 +165,18 @@
     {%- if not execute or data_tests_scope() != 'newest_load' or var('bronze_lookback_minutes') | int != 0 -%}
         {{- return(everything) -}}
     {%- endif -%}
-    {%- set newest = run_query(
+    {%- set newest = invocation_scalar(
         "select cast(greatest(" ~
             "(select max(loaded_at) from " ~ sales_simple ~ "), " ~
-            "(select max(loaded_at) from " ~ sales_quarantine ~ ")) as string)").columns[0].values()[0] -%}
+            "(select max(loaded_at) from " ~ sales_quarantine ~ ")) as string)") -%}
     {%- if newest is none -%}
         {{- return(everything) -}}
     {%- endif -%}
     {%- set loaded_at = "timestamp '" ~ newest ~ "'" -%}
-    {%- set since = run_query(
+    {%- set since = invocation_scalar(
         "select cast(greatest(" ~
             "(select max(ingestion_time) from " ~ sales_simple ~ " where loaded_at < " ~ loaded_at ~ "), " ~
-            "(select max(ingestion_time) from " ~ sales_quarantine ~ " where loaded_at < " ~ loaded_at ~ ")) as string)"
-        ).columns[0].values()[0] -%}
+            "(select max(ingestion_time) from " ~ sales_quarantine ~ " where loaded_at < " ~ loaded_at ~ ")) as string)") -%}
     {%- if since is none -%}
         {{- return(everything) -}}
     {%- endif -%}
