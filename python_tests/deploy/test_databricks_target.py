@@ -123,7 +123,7 @@ def parsed_configs(env: dict[str, str]) -> dict[str, dict]:
 
 
 ENGINEER_LAYERS = {"stg_bronze__sales_events", "sales_simple", "sales_enriched", "sales_quarantine",
-                   "int_customer_sales", "int_product_sales", "int_sales_by_day",
+                   "int_customer_sales", "int_product_sales", "int_sales_by_day", "int_store_sales",
                    "audit_dbt_node_results", "audit_pipeline_health", "audit_quarantine_by_reason"}
 SEEDS = {"channels", "customers", "products", "stock", "stores"}
 

@@ -13,7 +13,8 @@ channels as (
 
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    -- the channel ids seen in sales (one row per day and region), not all of silver
+    select channel_id from {{ ref('int_sales_by_day') }}
 
 ),
 

@@ -14,7 +14,8 @@ customers as (
 
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    -- the customer ids seen in sales (one row each), not all of silver
+    select customer_id from {{ ref('int_customer_sales') }}
 
 ),
 

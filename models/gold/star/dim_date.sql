@@ -8,7 +8,8 @@ with
 
 sales as (
 
-    select sales_date from {{ ref('sales_enriched') }}
+    -- the days with sales (one row per channel and region), not all of silver
+    select sales_date from {{ ref('int_sales_by_day') }}
 
 ),
 

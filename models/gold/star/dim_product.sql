@@ -13,7 +13,8 @@ products as (
 
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    -- the product ids seen in sales (one row each), not all of silver
+    select product_id from {{ ref('int_product_sales') }}
 
 ),
 

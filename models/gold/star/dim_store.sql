@@ -13,7 +13,8 @@ stores as (
 
 sales as (
 
-    select * from {{ ref('sales_enriched') }}
+    -- the store ids seen in sales (one row each), not all of silver
+    select store_id from {{ ref('int_store_sales') }}
 
 ),
 
