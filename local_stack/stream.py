@@ -8,8 +8,8 @@ the rows per layer:
   3. an incremental `dbt build` of silver and gold in a loop — in this process, through
      dbt's Python API, so Spark starts once and each cycle costs only the new data. Every
      --test-every cycles (default 10) a cycle also runs the data tests and refreshes the star
-     schema (gold/star); the cycles between build only the path to the three gold KPI tables,
-     which keeps the event → gold latency low.
+     schema (gold/star) and the audit tables; the cycles between build only the path to the
+     three gold KPI tables (and the quarantine), which keeps the event → gold latency low.
 
 Ctrl-C (or SIGTERM) stops all three cleanly: the producer closes its current file, the
 stream finishes its batch, the dbt cycle in flight completes. Nothing is lost: a restart
@@ -33,6 +33,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SELECTION = ["stg_bronze__sales_events+"]
+# Between the test cycles: only what the three gold KPI tables are built from, and the
+# quarantine (every bad row is counted each cycle). Left to the test cycles: the star and
+# int_store_sales (read by the star alone) and the audit models, whose windows follow on from
+# each other, so a build that skips them loses nothing (the next one takes the whole gap).
+KPI_TABLES = ("sales_by_day", "top_customers", "product_performance")
+FAST_SELECTION = [*(f"stg_bronze__sales_events+,+{table}" for table in KPI_TABLES), "sales_quarantine"]
 
 
 def log(message: str) -> None:
@@ -163,8 +169,11 @@ def main() -> int:
                 break
             cycle_start = time.monotonic()
             with_tests = args.test_every > 0 and (len(cycles) + 1) % args.test_every == 0
-            excluded = ["resource_type:unit_test"] + ([] if with_tests else ["resource_type:test", "tag:star"])
-            result = dbt.invoke(["build", "--quiet", "--select", *SELECTION, "--exclude", *excluded])
+            if with_tests:
+                selection, excluded = SELECTION, ["resource_type:unit_test"]
+            else:
+                selection, excluded = FAST_SELECTION, ["resource_type:unit_test", "resource_type:test"]
+            result = dbt.invoke(["build", "--quiet", "--select", *selection, "--exclude", *excluded])
             cycle_end = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
             if not result.success:
                 log("dbt build failed; see the dbt log. Retrying next cycle.")
