@@ -13,6 +13,7 @@
 -#}
 {%- set since = audit_health_watermark() %}
 {%- set window_start = since if since is not none else "timestamp '1970-01-01 00:00:00'" %}
+{%- set window_end = silver_cutoff() %}
 
 with
 
@@ -20,13 +21,13 @@ bounds as (
 
     select
         {{ window_start }} as window_start,
-        {{ silver_cutoff() }} as window_end
+        {{ window_end }} as window_end
 
 ),
 
 {{ conservation_counts(
-    bronze_where='ingestion_time > ' ~ window_start ~ ' and ingestion_time <= (select bounds.window_end from bounds)',
-    silver_where='ingestion_time > ' ~ window_start ~ ' and ingestion_time <= (select bounds.window_end from bounds)',
+    bronze_where='ingestion_time > ' ~ window_start ~ ' and ingestion_time <= ' ~ window_end,
+    silver_where='ingestion_time > ' ~ window_start ~ ' and ingestion_time <= ' ~ window_end,
     older_where=('ingestion_time <= ' ~ window_start) if since is not none else none,
 ) }},
 
@@ -38,7 +39,7 @@ newest as (
         max(loaded_at) as newest_loaded_at
     from {{ ref('sales_simple') }}
     where ingestion_time > {{ window_start }}
-        and ingestion_time <= (select bounds.window_end from bounds)
+        and ingestion_time <= {{ window_end }}
 
 ),
 
