@@ -49,7 +49,7 @@ if [ ! -d "$DEPS/jars" ] || [ "$(cat "$DEPS/.stamp" 2>/dev/null)" != "$jar_hash"
 fi
 
 # --- Python packages ------------------------------------------------------------------------
-py_hash="$( (cat setup/requirements.lock pyproject.toml; echo "uv $UV_VERSION") | sha256sum | cut -c1-16)"
+py_hash="$( (cat setup/requirements.lock pyproject.toml; echo "uv $UV_VERSION --compile-bytecode") | sha256sum | cut -c1-16)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$py_hash" ]; then
   start=$SECONDS
   say "creating $VENV and installing pinned packages with uv $UV_VERSION (first time: ~40 s, ~1.2 GB)"
@@ -62,7 +62,10 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$py_
   [ -n "${PIP_EXTRA_INDEX_URL:-}" ] && export UV_INDEX="${UV_INDEX:-$PIP_EXTRA_INDEX_URL}"
   [ -n "${PIP_FIND_LINKS:-}" ] && export UV_FIND_LINKS="${UV_FIND_LINKS:-$PIP_FIND_LINKS}"
   [ -n "${PIP_CERT:-}" ] && export SSL_CERT_FILE="${SSL_CERT_FILE:-$PIP_CERT}"
-  if ! "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" -r setup/requirements.lock; then
+  # --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is set
+  # (CI images often set it) Python never caches them either: every dbt command then compiled
+  # dbt's and pyspark's sources again, ~2 s of each start (imports 3.9 s -> 1.9 s measured).
+  if ! "$VENV/bin/uv" pip install --quiet --compile-bytecode --python "$VENV/bin/python" -r setup/requirements.lock; then
     die "could not install Python packages from the package index: check that PyPI (or your PIP_INDEX_URL) is reachable, then re-run 'make setup'"
   fi
   # Make producer/ and streaming_ingest/ importable from anywhere (what an editable install does).
