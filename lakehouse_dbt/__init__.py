@@ -32,6 +32,9 @@ def honour_profile_ansi_mode() -> None:
         forced(self)
         if wanted is not None:
             self.server_side_parameters[ANSI_KEY] = str(wanted)
+        from lakehouse_dbt.prestart import check_profile_parameters
+
+        check_profile_parameters(self.server_side_parameters or {})  # bin/dbt's early Spark start
 
     __post_init__.honours_profile_ansi_mode = True
     SparkCredentials.__post_init__ = __post_init__
