@@ -48,7 +48,9 @@ def _option(argv: Sequence[str], *names: str) -> str | None:
     return None
 
 
-def _render(template: object, environ: Mapping[str, str]) -> str:
+def render_profile_value(template: object, environ: Mapping[str, str]) -> str:
+    """A profiles.yml value as dbt renders it (Jinja with env_var; a missing variable without a
+    default is an error, as in dbt)."""
     import jinja2
 
     def env_var(name: str, default: str | None = None) -> str:
@@ -76,11 +78,11 @@ def session_parameters(argv: Sequence[str], environ: Mapping[str, str]) -> dict[
         import yaml
 
         profile = yaml.safe_load((Path(profiles_dir) / "profiles.yml").read_text())[PROFILE_NAME]
-        target = _option(argv, "--target", "-t") or _render(profile["target"], environ)
+        target = _option(argv, "--target", "-t") or render_profile_value(profile["target"], environ)
         output = profile["outputs"][target]
         if output.get("type") != "spark" or output.get("method") != "session":
             return None
-        return {str(key): _render(value, environ) for key, value in (output.get("server_side_parameters") or {}).items()}
+        return {str(key): render_profile_value(value, environ) for key, value in (output.get("server_side_parameters") or {}).items()}
     except Exception:  # noqa: BLE001 - dbt reports a broken profile itself, naming it
         return None
 

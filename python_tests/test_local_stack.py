@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lakehouse_dbt.prestart import render_profile_value
 from local_stack.env import project_env
 from local_stack.warehouse.server import server_command
 from local_stack.warehouse.settings import Settings
@@ -34,16 +35,6 @@ def test_the_job_and_the_warehouse_server_have_the_shared_spark_settings(tmp_pat
     command = server_command(settings, Path("/spark"))
     conf = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf")
     assert {key: conf[key] for key in LOCAL_SPARK_SETTINGS} == LOCAL_SPARK_SETTINGS
-
-
-def render_profile_value(template: str, environment: dict[str, str]) -> str:
-    """A profiles.yml value as dbt renders it (Jinja with env_var)."""
-    import jinja2
-
-    def env_var(name: str, default: str | None = None) -> str:
-        return environment.get(name, default)
-
-    return jinja2.Environment().from_string(template).render(env_var=env_var)
 
 
 @pytest.mark.parametrize("mode", ["1", "0", None])
